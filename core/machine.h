@@ -1,0 +1,94 @@
+// Machine: one complete PC. It owns the CPU state, memory, I/O bus, virtual
+// clock, devices and the execution engine; there are no globals, so several
+// machines can live in one process (tests and --engine verify rely on it).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/cpu_state.h"
+#include "core/interpreter.h"
+#include "core/io_bus.h"
+#include "core/physical_memory.h"
+#include "devices/debug_ports.h"
+
+namespace popek {
+
+class Pic8259Pair;
+class Pit8254;
+
+enum class EngineKind { Interp, Dbt, Verify };
+
+struct MachineConfig {
+  uint32_t ram_mb = 32;
+  std::vector<uint8_t> bios;           // 64 KiB .. 256 KiB, multiple of 4 KiB... see validate_bios()
+  bool deterministic = false;          // clock driven by retired instructions
+  uint64_t ns_per_insn = 10;           // deterministic mode: virtual time per instruction
+  EngineKind engine = EngineKind::Interp;
+  bool no_reboot = false;              // triple fault / reset request ends the run
+  std::function<void(char)> debugcon;  // port 0xE9/0x402 output; null discards
+};
+
+enum class StopReason { Exit, MaxInstructions, Timeout, HaltedForever, Reset };
+
+struct RunLimits {
+  uint64_t max_instructions = 0;  // 0: no limit
+  double timeout_seconds = 0;     // 0: no limit (host wall time)
+};
+
+struct RunOutcome {
+  StopReason reason;
+  int exit_status = 0;
+  uint64_t instructions = 0;
+  double seconds = 0;
+};
+
+// Checks a firmware image; returns an empty string if it is usable, else the problem.
+std::string validate_bios(const std::vector<uint8_t>& image);
+
+class Machine {
+ public:
+  explicit Machine(const MachineConfig& config);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  void reset();
+  RunOutcome run(const RunLimits& limits);
+  void request_exit(int status);
+  void request_reset() { reset_requested_ = true; }
+
+  CpuState& cpu() { return cpu_; }
+  PhysicalMemory& memory() { return mem_; }
+  IoBus& io() { return io_; }
+  VirtualClock& clock() { return clock_; }
+  Interpreter& interpreter() { return *interp_; }
+  Pic8259Pair& pic() { return *pic_; }
+  Pit8254& pit() { return *pit_; }
+  const MachineConfig& config() const { return config_; }
+  uint64_t resets() const { return resets_; }
+
+ private:
+  void map_firmware();
+  void set_a20(bool enabled);
+
+  MachineConfig config_;
+  CpuState cpu_{};
+  PhysicalMemory mem_;
+  IoBus io_;
+  VirtualClock clock_;
+  std::unique_ptr<Pic8259Pair> pic_;
+  std::unique_ptr<Pit8254> pit_;
+  std::unique_ptr<DebugPorts> debug_ports_;
+  std::unique_ptr<Port92> port92_;
+  std::unique_ptr<Interpreter> interp_;
+  bool exit_requested_ = false;
+  int exit_status_ = 0;
+  bool reset_requested_ = false;
+  uint64_t resets_ = 0;
+};
+
+}  // namespace popek

@@ -1,0 +1,131 @@
+#include "core/mmu.h"
+
+#include "core/fault.h"
+
+namespace popek {
+
+namespace pte {
+constexpr uint32_t P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80, G = 0x100;
+}
+
+void Mmu::flush(bool include_global) {
+  for (Entry& e : tlb_)
+    if (include_global || !(e.perms & kGlobal)) e = Entry{0, 0, 0};
+}
+
+void Mmu::invlpg(uint32_t linear) {
+  Entry& e = tlb_[(linear >> 12) % kEntries];
+  if (e.tag == (linear >> 12) + 1) e = Entry{0, 0, 0};
+}
+
+void Mmu::page_fault(uint32_t linear, bool present, AccessType type, bool user) {
+  cpu_.cr2 = linear;
+  uint32_t code = (present ? 1u : 0u) | (type == AccessType::Write ? 2u : 0u) | (user ? 4u : 0u);
+  raise_fault(vec::PF, code);
+}
+
+uint32_t Mmu::translate(uint32_t linear, AccessType type, bool user) {
+  if (!(cpu_.cr0 & cr0::PG)) return linear;
+  uint32_t vpn = linear >> 12;
+  const Entry& e = tlb_[vpn % kEntries];
+  if (e.tag == vpn + 1 && (e.perms & needed(type, user))) {
+    ++hits_;
+    return (e.phys_page << 12) | (linear & 0xfff);
+  }
+  ++misses_;
+  return walk(linear, type, user);
+}
+
+uint32_t Mmu::walk(uint32_t linear, AccessType type, bool user) {
+  const bool write = type == AccessType::Write;
+  const bool wp = cpu_.cr0 & cr0::WP;
+  uint32_t pde_addr = (cpu_.cr3 & 0xfffff000u) + ((linear >> 22) << 2);
+  uint32_t pde = mem_.read32(pde_addr);
+  if (!(pde & pte::P)) page_fault(linear, false, type, user);
+
+  uint32_t phys_page, eff_rw, eff_us, leaf_addr, leaf;
+  bool global = false, big = (pde & pte::PS) && (cpu_.cr4 & cr4::PSE);
+  if (big) {
+    phys_page = ((pde & 0xffc00000u) >> 12) | ((linear >> 12) & 0x3ff);
+    eff_rw = pde & pte::RW;
+    eff_us = pde & pte::US;
+    leaf_addr = pde_addr;
+    leaf = pde;
+    global = (pde & pte::G) && (cpu_.cr4 & cr4::PGE);
+  } else {
+    uint32_t pte_addr = (pde & 0xfffff000u) + (((linear >> 12) & 0x3ff) << 2);
+    leaf = mem_.read32(pte_addr);
+    if (!(leaf & pte::P)) page_fault(linear, false, type, user);
+    phys_page = leaf >> 12;
+    eff_rw = pde & leaf & pte::RW;
+    eff_us = pde & leaf & pte::US;
+    leaf_addr = pte_addr;
+    global = (leaf & pte::G) && (cpu_.cr4 & cr4::PGE);
+  }
+
+  // Permission check (i686: no NX, no SMEP/SMAP).
+  if (user && !eff_us) page_fault(linear, true, type, user);
+  if (write && !eff_rw && (user || wp)) page_fault(linear, true, type, user);
+
+  // Accessed and dirty bits are set only for an access that succeeds.
+  if (!big && !(pde & pte::A)) mem_.write32(pde_addr, pde | pte::A);
+  uint32_t new_leaf = leaf | pte::A | (write ? pte::D : 0);
+  if (new_leaf != leaf) mem_.write32(leaf_addr, new_leaf);
+
+  uint8_t perms = kReadSup;
+  if (eff_us) perms |= kReadUser;
+  // Writes are cached only once the dirty bit is set, so the first write
+  // to a clean page always walks and sets D.
+  if (new_leaf & pte::D) {
+    if (eff_rw || !wp) perms |= kWriteSup;
+    if (eff_rw && eff_us) perms |= kWriteUser;
+  }
+  if (global) perms |= kGlobal;
+  tlb_[(linear >> 12) % kEntries] = Entry{(linear >> 12) + 1, phys_page, perms};
+  return (phys_page << 12) | (linear & 0xfff);
+}
+
+uint32_t Mmu::read(uint32_t linear, unsigned size, AccessType type, bool user) {
+  if ((linear & 0xfff) + size <= 0x1000) return mem_.read(translate(linear, type, user), size);
+  uint32_t v = 0;
+  uint32_t first = translate(linear, type, user);
+  uint32_t second = translate((linear | 0xfff) + 1, type, user);
+  unsigned n1 = 0x1000 - (linear & 0xfff);
+  for (unsigned i = 0; i < size; ++i)
+    v |= uint32_t(mem_.read8(i < n1 ? first + i : second + (i - n1))) << (8 * i);
+  return v;
+}
+
+uint64_t Mmu::read64(uint32_t linear, bool user) {
+  uint32_t lo_page = translate(linear, AccessType::Read, user);
+  (void)lo_page;
+  translate(linear + 7, AccessType::Read, user);
+  uint64_t lo = read(linear, 4, AccessType::Read, user);
+  uint64_t hi = read(linear + 4, 4, AccessType::Read, user);
+  return lo | (hi << 32);
+}
+
+void Mmu::check_write(uint32_t linear, unsigned size, bool user) {
+  translate(linear, AccessType::Write, user);
+  if ((linear & 0xfff) + size > 0x1000) translate(linear + size - 1, AccessType::Write, user);
+}
+
+void Mmu::write(uint32_t linear, unsigned size, uint32_t value, bool user) {
+  if ((linear & 0xfff) + size <= 0x1000) {
+    mem_.write(translate(linear, AccessType::Write, user), size, value);
+    return;
+  }
+  uint32_t first = translate(linear, AccessType::Write, user);
+  uint32_t second = translate((linear | 0xfff) + 1, AccessType::Write, user);
+  unsigned n1 = 0x1000 - (linear & 0xfff);
+  for (unsigned i = 0; i < size; ++i)
+    mem_.write8(i < n1 ? first + i : second + (i - n1), static_cast<uint8_t>(value >> (8 * i)));
+}
+
+void Mmu::write64(uint32_t linear, uint64_t value, bool user) {
+  check_write(linear, 8, user);
+  write(linear, 4, static_cast<uint32_t>(value), user);
+  write(linear + 4, 4, static_cast<uint32_t>(value >> 32), user);
+}
+
+}  // namespace popek

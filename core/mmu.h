@@ -1,0 +1,62 @@
+// Linear-to-physical translation: i686 two-level paging with 4 KiB and
+// 4 MiB (CR4.PSE) pages, global pages (CR4.PGE), CR0.WP, U/S and R/W checks,
+// and accessed/dirty bit updates, behind a small software TLB.
+#pragma once
+#include <cstdint>
+
+#include "core/cpu_state.h"
+#include "core/physical_memory.h"
+
+namespace popek {
+
+enum class AccessType : uint8_t { Read = 0, Write = 1, Fetch = 2 };
+
+class Mmu {
+ public:
+  Mmu(CpuState& cpu, PhysicalMemory& mem) : cpu_(cpu), mem_(mem) { flush(true); }
+
+  // Translates `linear` for an access of `type`. `user` is true for accesses
+  // made at CPL 3 (implicit supervisor accesses such as descriptor-table
+  // reads pass false). Raises #PF with CR2 set on failure.
+  uint32_t translate(uint32_t linear, AccessType type, bool user);
+
+  // Linear-address accesses of 1, 2 or 4 bytes (8 for read64). An access
+  // that crosses a page is translated page by page; for writes both pages
+  // are checked before any byte is stored, so a fault commits nothing.
+  uint32_t read(uint32_t linear, unsigned size, AccessType type, bool user);
+  uint64_t read64(uint32_t linear, bool user);
+  void write(uint32_t linear, unsigned size, uint32_t value, bool user);
+  void write64(uint32_t linear, uint64_t value, bool user);
+  // Checks that a write of `size` bytes at `linear` would succeed.
+  void check_write(uint32_t linear, unsigned size, bool user);
+
+  void flush(bool include_global);
+  void invlpg(uint32_t linear);
+
+  uint64_t tlb_hits() const { return hits_; }
+  uint64_t tlb_misses() const { return misses_; }
+
+ private:
+  static constexpr unsigned kEntries = 256;
+  enum Perm : uint8_t {
+    kReadSup = 1, kReadUser = 2, kWriteSup = 4, kWriteUser = 8, kGlobal = 16
+  };
+  struct Entry {
+    uint32_t tag;  // linear page number + 1 (0 = invalid)
+    uint32_t phys_page;
+    uint8_t perms;
+  };
+  static uint8_t needed(AccessType type, bool user) {
+    if (type == AccessType::Write) return user ? kWriteUser : kWriteSup;
+    return user ? kReadUser : kReadSup;
+  }
+  uint32_t walk(uint32_t linear, AccessType type, bool user);
+  [[noreturn]] void page_fault(uint32_t linear, bool present, AccessType type, bool user);
+
+  CpuState& cpu_;
+  PhysicalMemory& mem_;
+  Entry tlb_[kEntries];
+  uint64_t hits_ = 0, misses_ = 0;
+};
+
+}  // namespace popek

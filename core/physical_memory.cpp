@@ -1,0 +1,151 @@
+#include "core/physical_memory.h"
+
+#include <cstring>
+
+namespace popek {
+
+PhysicalMemory::PhysicalMemory(uint32_t ram_bytes)
+    : ram_size_(ram_bytes),
+      ram_(new uint8_t[ram_bytes ? ram_bytes : 1]()),
+      read_page_(kPages, nullptr),
+      write_page_(kPages, nullptr),
+      backing_write_(kPages, nullptr),
+      mmio_index_(kPages, -1),
+      code_page_(kPages, 0) {
+  for (uint32_t p = 0; p < (ram_bytes >> kPageShift); ++p) {
+    read_page_[p] = write_page_[p] = backing_write_[p] = ram_.get() + (size_t(p) << kPageShift);
+  }
+}
+
+void PhysicalMemory::map_rom(uint32_t base, const uint8_t* data, uint32_t size) {
+  uint32_t pages = (size + kPageSize - 1) >> kPageShift;
+  auto block = std::make_unique<uint8_t[]>(size_t(pages) << kPageShift);
+  std::memset(block.get(), 0xff, size_t(pages) << kPageShift);
+  std::memcpy(block.get(), data, size);
+  for (uint32_t i = 0; i < pages; ++i) {
+    uint32_t p = (base >> kPageShift) + i;
+    if (p >= kPages) break;
+    read_page_[p] = block.get() + (size_t(i) << kPageShift);
+    write_page_[p] = backing_write_[p] = nullptr;
+    mmio_index_[p] = -1;
+  }
+  rom_blocks_.push_back(std::move(block));
+  ++map_generation_;
+}
+
+void PhysicalMemory::map_mmio(uint32_t base, uint32_t size, MmioDevice* device) {
+  mmio_.push_back(MmioSlot{device, base});
+  int32_t idx = static_cast<int32_t>(mmio_.size() - 1);
+  uint32_t first = base >> kPageShift;
+  uint32_t pages = (size + kPageSize - 1) >> kPageShift;
+  for (uint32_t i = 0; i < pages && first + i < kPages; ++i) {
+    uint32_t p = first + i;
+    read_page_[p] = write_page_[p] = backing_write_[p] = nullptr;
+    mmio_index_[p] = idx;
+  }
+  ++map_generation_;
+}
+
+void PhysicalMemory::unmap(uint32_t base, uint32_t size) {
+  uint32_t first = base >> kPageShift;
+  uint32_t pages = (size + kPageSize - 1) >> kPageShift;
+  for (uint32_t i = 0; i < pages && first + i < kPages; ++i) {
+    uint32_t p = first + i;
+    mmio_index_[p] = -1;
+    uint8_t* r = (uint64_t(p) << kPageShift) < ram_size_ ? ram_.get() + (size_t(p) << kPageShift) : nullptr;
+    read_page_[p] = backing_write_[p] = r;
+    write_page_[p] = code_page_[p] ? nullptr : r;
+  }
+  ++map_generation_;
+}
+
+void PhysicalMemory::protect_code_page(uint32_t page) {
+  if (page >= kPages || code_page_[page]) return;
+  code_page_[page] = 1;
+  write_page_[page] = nullptr;
+  ++map_generation_;
+}
+
+void PhysicalMemory::unprotect_code_page(uint32_t page) {
+  if (page >= kPages || !code_page_[page]) return;
+  code_page_[page] = 0;
+  write_page_[page] = backing_write_[page];
+  ++map_generation_;
+}
+
+uint32_t PhysicalMemory::read(uint32_t pa, unsigned size) {
+  pa &= a20_mask_;
+  uint32_t off = pa & (kPageSize - 1);
+  if (off + size <= kPageSize) {
+    if (uint8_t* p = read_page_[pa >> kPageShift]) {
+      uint32_t v = 0;
+      std::memcpy(&v, p + off, size);
+      return v;
+    }
+  }
+  return read_slow(pa, size);
+}
+
+void PhysicalMemory::write(uint32_t pa, unsigned size, uint32_t value) {
+  pa &= a20_mask_;
+  uint32_t off = pa & (kPageSize - 1);
+  if (off + size <= kPageSize) {
+    if (uint8_t* p = write_page_[pa >> kPageShift]) {
+      std::memcpy(p + off, &value, size);
+      return;
+    }
+  }
+  write_slow(pa, size, value);
+}
+
+uint32_t PhysicalMemory::read_slow(uint32_t pa, unsigned size) {
+  uint32_t off = pa & (kPageSize - 1);
+  uint32_t page = pa >> kPageShift;
+  if (off + size <= kPageSize && mmio_index_[page] >= 0) {
+    const MmioSlot& m = mmio_[mmio_index_[page]];
+    return m.device->mmio_read(pa - m.base, size);
+  }
+  uint32_t v = 0;
+  for (unsigned i = 0; i < size; ++i) {
+    uint32_t a = (pa + i) & a20_mask_;
+    uint32_t pg = a >> kPageShift;
+    uint32_t b;
+    if (uint8_t* p = read_page_[pg]) b = p[a & (kPageSize - 1)];
+    else if (mmio_index_[pg] >= 0) b = mmio_[mmio_index_[pg]].device->mmio_read(a - mmio_[mmio_index_[pg]].base, 1) & 0xff;
+    else b = 0xff;
+    v |= b << (8 * i);
+  }
+  return v;
+}
+
+void PhysicalMemory::write_slow(uint32_t pa, unsigned size, uint32_t value) {
+  uint32_t off = pa & (kPageSize - 1);
+  uint32_t page = pa >> kPageShift;
+  if (off + size <= kPageSize && mmio_index_[page] >= 0) {
+    const MmioSlot& m = mmio_[mmio_index_[page]];
+    m.device->mmio_write(pa - m.base, size, value);
+    return;
+  }
+  for (unsigned i = 0; i < size; ++i) {
+    uint32_t a = (pa + i) & a20_mask_;
+    uint32_t pg = a >> kPageShift;
+    uint8_t b = static_cast<uint8_t>(value >> (8 * i));
+    if (uint8_t* p = backing_write_[pg]) {
+      p[a & (kPageSize - 1)] = b;
+      if (code_page_[pg] && code_hook_) code_hook_(code_hook_ctx_, a, 1);
+    } else if (mmio_index_[pg] >= 0) {
+      mmio_[mmio_index_[pg]].device->mmio_write(a - mmio_[mmio_index_[pg]].base, 1, b);
+    }
+    // ROM and unmapped: dropped.
+  }
+}
+
+void PhysicalMemory::write_bytes(uint32_t pa, const uint8_t* src, uint32_t len) {
+  for (uint32_t i = 0; i < len; ++i) write_slow(pa + i, 1, src[i]);
+}
+
+void PhysicalMemory::read_bytes(uint32_t pa, uint8_t* dst, uint32_t len) {
+  for (uint32_t i = 0; i < len; ++i) dst[i] = static_cast<uint8_t>(read_slow(pa + i, 1));
+}
+
+}  // namespace popek

@@ -1,0 +1,85 @@
+#include "frontend/options.h"
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sys/stat.h>
+
+namespace popek {
+
+namespace {
+constexpr const char* kDefaultBiosHint = "no --bios given (use --bios FILE)";
+}
+
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) {
+    error = path + ": " + std::strerror(errno);
+    return false;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    error = path + ": is a directory";
+    return false;
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  if (f.bad()) {
+    error = path + ": read error";
+    return false;
+  }
+  return true;
+}
+
+ParseResult parse_options(int argc, const char* const* argv) {
+  ParseResult result;
+  Options o;
+  CLI::App app{"Popek: an x86 PC emulator built around a dynamic binary translator", "popek"};
+  std::string engine = "interp";
+  std::string debugcon = "none";
+  app.add_option("--bios", o.bios_path, "Firmware ROM image (64 KiB to 256 KiB), mapped below 4 GiB and 1 MiB");
+  app.add_option("-m,--memory", o.ram_mb, "Guest RAM in MiB (1 to 3072)");
+  app.add_flag("--headless", o.headless, "Run without a window");
+  app.add_option("--debugcon", debugcon, "Port 0xE9/0x402 output: stdio, file:PATH or none");
+  app.add_option("--engine", engine, "Execution engine: interp");
+  app.add_option("--max-instructions", o.max_instructions, "Stop after N guest instructions");
+  app.add_option("--timeout", o.timeout_seconds, "Stop after SECONDS of host time");
+  app.add_flag("--deterministic", o.deterministic, "Drive the virtual clock by retired instructions");
+  app.add_flag("--no-reboot", o.no_reboot, "Exit instead of resetting on a triple fault or reset request");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    result.exit_status = 0;
+    result.message = app.help();
+    return result;
+  } catch (const CLI::ParseError& e) {
+    result.exit_status = 2;
+    std::string what = e.what();
+    result.message = "popek: " + what;
+    return result;
+  }
+  auto fail = [&](const std::string& msg) {
+    result.exit_status = 2;
+    result.message = "popek: " + msg;
+    return result;
+  };
+  if (engine == "interp") o.engine = EngineKind::Interp;
+  else if (engine == "dbt" || engine == "verify")
+    return fail("--engine " + engine + ": not available in this build yet (use interp)");
+  else return fail("--engine " + engine + ": unknown engine (expected interp, dbt or verify)");
+  if (o.ram_mb < 1 || o.ram_mb > 3072) return fail("-m " + std::to_string(o.ram_mb) + ": memory size must be 1 to 3072 MiB");
+  if (debugcon != "stdio" && debugcon != "none" && debugcon.rfind("file:", 0) != 0)
+    return fail("--debugcon " + debugcon + ": expected stdio, file:PATH or none");
+  if (debugcon == "file:") return fail("--debugcon file: needs a path");
+  if (o.timeout_seconds < 0) return fail("--timeout must not be negative");
+  if (o.bios_path.empty()) return fail(kDefaultBiosHint);
+  o.debugcon = debugcon;
+  result.options = o;
+  return result;
+}
+
+}  // namespace popek
