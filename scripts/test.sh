@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: a release build with every unit, ROM and differential
+# test, then the same suite under AddressSanitizer and UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+jobs="$(nproc)"
+scripts/build.sh build
+(cd build && ctest --output-on-failure -j"$jobs" --timeout 300)
+if [ "${POPEK_SKIP_SANITIZERS:-0}" != "1" ]; then
+  scripts/build.sh build-asan asan
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest --output-on-failure -j"$jobs" --timeout 600)
+fi
