@@ -4,6 +4,7 @@
 
 #include "core/machine.h"
 #include "frontend/options.h"
+#include "frontend/stats.h"
 
 using namespace popek;
 
@@ -51,6 +52,10 @@ int main(int argc, char** argv) {
   limits.timeout_seconds = o.timeout_seconds;
   RunOutcome out = machine.run(limits);
   if (debug_out) std::fflush(debug_out);
+  if (!o.stats_path.empty()) {
+    std::string err;
+    if (!write_stats_json(o.stats_path, machine, out, "interp", err)) std::fprintf(stderr, "popek: %s\n", err.c_str());
+  }
 
   const CpuState& cpu = machine.cpu();
   switch (out.reason) {

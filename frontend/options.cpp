@@ -50,6 +50,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_option("--timeout", o.timeout_seconds, "Stop after SECONDS of host time");
   app.add_flag("--deterministic", o.deterministic, "Drive the virtual clock by retired instructions");
   app.add_flag("--no-reboot", o.no_reboot, "Exit instead of resetting on a triple fault or reset request");
+  app.add_option("--stats", o.stats_path, "Write run statistics (instructions, MIPS, TLB) as JSON to FILE");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

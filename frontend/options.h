@@ -19,6 +19,7 @@ struct Options {
   double timeout_seconds = 0;
   bool deterministic = false;
   bool no_reboot = false;
+  std::string stats_path;  // --stats FILE.json
 };
 
 struct ParseResult {
