@@ -7,7 +7,8 @@ namespace popek {
 
 Interpreter::Interpreter(CpuState& cpu_, PhysicalMemory& mem_, IoBus& io_, VirtualClock& clock_,
                          InterruptController* intc_)
-    : cpu(cpu_), mem(mem_), io(io_), clock(clock_), intc(intc_), mmu(cpu_, mem_) {
+    : cpu(cpu_), mem(mem_), io(io_), clock(clock_), intc(intc_), mmu(cpu_, mem_),
+      dcache_(kDecodeCacheEntries) {
   register_arith_handlers(handlers_);
   register_logic_handlers(handlers_);
   register_datamove_handlers(handlers_);
@@ -276,6 +277,35 @@ void Interpreter::fetch_decode(DecodedInsn& out) {
   }
 }
 
+const DecodedInsn& Interpreter::fetch_decode_cached() {
+  const SegmentCache& cs = cpu.seg[CS];
+  const uint32_t eip = cpu.eip;
+  const uint32_t lin = cs.base + eip;
+  // Only instructions wholly inside one page of RAM/ROM and the CS limit are
+  // cached; everything else takes the exact slow path.
+  if (eip <= cs.limit && (lin & 0xfff) <= 0x1000 - 15 && cs.limit - eip >= 14) {
+    uint32_t pa = mmu.translate(lin, AccessType::Fetch, user_access());
+    if (const uint8_t* host = mem.host_ptr_read(pa)) {
+      uint8_t mode = static_cast<uint8_t>(code32() | (stack32() << 1));
+      DecodeCacheEntry& e = dcache_[(pa ^ (pa >> 12)) % kDecodeCacheEntries];
+      if (e.pa == pa && e.mode == mode && std::memcmp(host, e.insn.bytes, e.insn.insn.length) == 0) {
+        ++dcache_hits_;
+        return e.insn;
+      }
+      DecodeStatus st = decoder_.decode(host, 15, mode & 1, mode >> 1, e.insn);
+      if (st != DecodeStatus::Ok) {
+        e.pa = 0xffffffffu;
+        raise_fault(vec::UD);
+      }
+      e.pa = pa;
+      e.mode = mode;
+      return e.insn;
+    }
+  }
+  fetch_decode(scratch_insn_);
+  return scratch_insn_;
+}
+
 void Interpreter::unimplemented(const DecodedInsn& d) {
   ++unimplemented_count_;
   if (logged_unimplemented_.insert(d.insn.mnemonic).second) {
@@ -329,11 +359,10 @@ StepResult Interpreter::step() {
     }
     if (cpu.halted) return StepResult::Halted;
 
-    DecodedInsn d;
     insn_eip = cpu.eip;
     const bool single_step = cpu.eflags & flag::TF;
     try {
-      fetch_decode(d);
+      const DecodedInsn& d = fetch_decode_cached();
       cur = &d;
       next_eip = insn_eip + d.insn.length;
       if (!code32()) next_eip &= 0xffff;

@@ -16,6 +16,7 @@
 #include <functional>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/cpu_state.h"
@@ -187,6 +188,11 @@ class Interpreter {
 
   // Loads the decoded instruction at CS:EIP (raising #PF/#GP on fetch).
   void fetch_decode(DecodedInsn& out);
+  // The same through a decode cache keyed by physical address and mode;
+  // a hit is validated against the current bytes, so self-modifying code
+  // is always seen. Returns a pointer valid until the next call.
+  const DecodedInsn& fetch_decode_cached();
+  uint64_t decode_cache_hits() const { return dcache_hits_; }
 
   // Delivers `f` (raised while executing the current instruction),
   // escalating to #DF and triple fault per the SDM's double-fault table.
@@ -195,6 +201,16 @@ class Interpreter {
  private:
   bool try_deliver_external_interrupt();
   void execute(const DecodedInsn& d);
+
+  struct DecodeCacheEntry {
+    uint32_t pa = 0xffffffffu;
+    uint8_t mode = 0xff;  // code32 | stack32 << 1
+    DecodedInsn insn;
+  };
+  static constexpr unsigned kDecodeCacheEntries = 4096;
+  std::vector<DecodeCacheEntry> dcache_;
+  DecodedInsn scratch_insn_;
+  uint64_t dcache_hits_ = 0;
 
   Decoder decoder_;
   HandlerTable handlers_;
