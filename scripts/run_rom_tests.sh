@@ -37,7 +37,7 @@ for n in "${names[@]}"; do
   fi
   if [ $mode = bochs ]; then
     rc=$out/$n.bochsrc
-    printf '%s\n' "megs: 32" "romimage: file=$bin" "cpu: model=p3_katmai" \
+    printf '%s\n' "megs: 32" "romimage: file=$bin" "cpu: model=p3_katmai, ignore_bad_msrs=0" \
       "vgaromimage: file=$out/dummy_vga.bin" "display_library: rfb, options=\"timeout=0\"" \
       "port_e9_hack: enabled=1" "magic_break: enabled=1" "log: $out/$n.bochs.log" \
       "speaker: enabled=0" "sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy" \
