@@ -52,6 +52,13 @@ void register_string_handlers(HandlerTable&);   // MOVS/CMPS/SCAS/LODS/STOS (+RE
 void register_system_handlers(HandlerTable&);   // sensitive/privileged instructions, far transfers, I/O
 void register_x87_handlers(HandlerTable&);      // x87, FXSAVE/FXRSTOR, WAIT
 
+// MOV, PUSH and POP share their Zydis mnemonic between the general-purpose
+// forms (registered by interp_datamove.cpp / interp_stack.cpp) and the forms
+// with a segment, control or debug register operand (MOV Sreg, MOV CRn/DRn,
+// PUSH/POP Sreg), which those handlers forward here. The system group
+// (interp_system.cpp) defines it; a weak default in interp_datamove.cpp raises
+// #UD until it does.
+void exec_special_register_form(Interpreter&, const DecodedInsn&);
 // Where an interrupt or exception comes from; decides the pushed return
 // address, the DPL check of the gate, and V86 IOPL rules.
 enum class IntKind : uint8_t {
