@@ -361,6 +361,7 @@ StepResult Interpreter::step() {
 
     insn_eip = cpu.eip;
     const bool single_step = cpu.eflags & flag::TF;
+    suppress_single_step = false;
     try {
       const DecodedInsn& d = fetch_decode_cached();
       cur = &d;
@@ -371,9 +372,11 @@ StepResult Interpreter::step() {
       cpu.eflags &= ~flag::RF;
       ++retired_;
       clock.retire(1);
-      if (single_step) {
+      if (single_step && !suppress_single_step) {
+        // A trap: delivered after the instruction, pointing past it.
         cpu.dr[6] |= 0x4000;  // BS
-        interrupt(vec::DB, IntKind::Exception, false, 0, cpu.eip);
+        insn_eip = cpu.eip;
+        deliver_fault(GuestFault{vec::DB, false, 0});
       }
     } catch (const GuestFault& f) {
       cur = nullptr;

@@ -59,6 +59,11 @@ void register_x87_handlers(HandlerTable&);      // x87, FXSAVE/FXRSTOR, WAIT
 // (interp_system.cpp) defines it; a weak default in interp_datamove.cpp raises
 // #UD until it does.
 void exec_special_register_form(Interpreter&, const DecodedInsn&);
+// Likewise JMP, CALL and RET: the far forms (d.insn.meta.branch_type ==
+// ZYDIS_BRANCH_TYPE_FAR: ptr16:16/32, m16:16/32, RETF [imm16]) are the system
+// group's; interp_control.cpp forwards them here (defined in interp_system.cpp).
+void exec_far_transfer_form(Interpreter&, const DecodedInsn&);
+
 // Where an interrupt or exception comes from; decides the pushed return
 // address, the DPL check of the gate, and V86 IOPL rules.
 enum class IntKind : uint8_t {
@@ -106,6 +111,10 @@ class Interpreter {
   uint32_t insn_eip = 0;   // EIP of its first byte
   uint32_t next_eip = 0;   // where execution continues; handlers change it to branch
   const DecodedInsn* cur = nullptr;
+  // Set by an instruction after which no single-step trap is taken: one
+  // that delivered an interrupt (INT n/INT3/INTO/INT1, task-gate events) or
+  // loaded SS (MOV SS/POP SS delay the trap by one instruction).
+  bool suppress_single_step = false;
 
   // ---- mode queries ----
   bool protected_mode() const { return cpu.cr0 & cr0::PE; }
