@@ -9,6 +9,14 @@ Decoder::Decoder() {
     for (int s = 0; s < 2; ++s)
       ZydisDecoderInit(&dec_[c][s], c ? ZYDIS_MACHINE_MODE_LEGACY_32 : ZYDIS_MACHINE_MODE_LEGACY_16,
                        s ? ZYDIS_STACK_WIDTH_32 : ZYDIS_STACK_WIDTH_16);
+  // A P6 predates these extensions: F3 0F BC/BD are REP BSF/BSR (GCC emits
+  // `rep bsf` for __builtin_ctz), and the MPX/CET/CLDEMOTE encodings are
+  // hint NOPs or plain older instructions. Decode them as a P6 does.
+  for (int c = 0; c < 2; ++c)
+    for (int s = 0; s < 2; ++s)
+      for (ZydisDecoderMode m : {ZYDIS_DECODER_MODE_MPX, ZYDIS_DECODER_MODE_CET, ZYDIS_DECODER_MODE_LZCNT,
+                                 ZYDIS_DECODER_MODE_TZCNT, ZYDIS_DECODER_MODE_CLDEMOTE, ZYDIS_DECODER_MODE_WBNOINVD})
+        ZydisDecoderEnableMode(&dec_[c][s], m, ZYAN_FALSE);
 }
 
 DecodeStatus Decoder::decode(const uint8_t* bytes, size_t len, bool code32, bool stack32,
