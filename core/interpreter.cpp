@@ -166,7 +166,14 @@ uint32_t Interpreter::linear_address(SegReg seg, uint32_t offset, unsigned size,
   } else {
     if (last > sc.limit || last < offset) raise_fault(fault_vec, 0);
   }
-  return sc.base + offset;
+  const uint32_t lin = sc.base + offset;
+  // Alignment check: CPL 3 (incl. V86) with CR0.AM and EFLAGS.AC set. Data
+  // of 8 bytes or more (m64, m80) must be 8-byte aligned.
+  if (size > 1 && cpu.cpl == 3 && (cpu.cr0 & cr0::AM) && (cpu.eflags & flag::AC)) {
+    uint32_t align = size >= 8 ? 8 : size;
+    if (lin & (align - 1)) raise_fault(vec::AC, 0);
+  }
+  return lin;
 }
 
 uint32_t Interpreter::read_mem(SegReg seg, uint32_t offset, unsigned size) {
