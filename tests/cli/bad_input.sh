@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the popek executable on bad input and checks that each case ends with
+# a non-zero status and exactly one line on stderr naming the problem, and
+# never with a signal. Usage: bad_input.sh POPEK GOOD_ROM
+set -u
+popek="$1"; good_rom="$2"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+head -c 1000 "$good_rom" > "$tmp/truncated.bin"
+: > "$tmp/empty.bin"
+head -c 524288 /dev/zero > "$tmp/huge.bin"
+head -c 70000 /dev/zero > "$tmp/odd.bin"
+pass=0; fail=0
+check() {  # name expected-fragment args...
+  local name="$1" frag="$2"; shift 2
+  "$popek" "$@" >"$tmp/out" 2>"$tmp/err"; local st=$?
+  local lines; lines=$(wc -l < "$tmp/err")
+  if [ "$st" -eq 0 ] || [ "$st" -ge 128 ] || [ "$lines" -ne 1 ] || ! grep -q -- "$frag" "$tmp/err"; then
+    echo "FAIL $name: status $st, stderr:"; cat "$tmp/err"; fail=$((fail+1))
+  else
+    pass=$((pass+1))
+  fi
+}
+check missing-rom "nope.bin" --bios "$tmp/nope.bin"
+check empty-rom "empty" --bios "$tmp/empty.bin"
+check truncated-rom "too small" --bios "$tmp/truncated.bin"
+check oversized-rom "too large" --bios "$tmp/huge.bin"
+check odd-size-rom "multiple of 4 KiB" --bios "$tmp/odd.bin"
+check directory-rom "directory" --bios "$tmp"
+check bad-memory "memory size" --bios "$good_rom" -m 0
+check bad-memory-text "abc" --bios "$good_rom" -m abc
+check bad-engine "unknown engine" --bios "$good_rom" --engine warp
+check bad-option "bogus" --bios "$good_rom" --bogus
+check bad-debugcon "debugcon" --bios "$good_rom" --debugcon serial
+check unwritable-debugcon "$tmp/none/x" --bios "$good_rom" --debugcon "file:$tmp/none/x"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,98 @@
+// Option parsing and firmware validation: every bad input is a one-line
+// message and a non-zero status, never an exception or a crash.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+#include "frontend/options.h"
+
+namespace popek {
+namespace {
+
+ParseResult parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "popek");
+  return parse_options(static_cast<int>(args.size()), args.data());
+}
+
+void expect_error(const ParseResult& r, const std::string& fragment) {
+  EXPECT_FALSE(r.options.has_value());
+  EXPECT_NE(r.exit_status, 0);
+  EXPECT_NE(r.message.find(fragment), std::string::npos) << r.message;
+  EXPECT_EQ(r.message.find('\n'), std::string::npos) << "message must be one line: " << r.message;
+  EXPECT_EQ(r.message.rfind("popek: ", 0), 0u) << r.message;
+}
+
+TEST(Options, Defaults) {
+  ParseResult r = parse({"--bios", "x.bin"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->bios_path, "x.bin");
+  EXPECT_EQ(r.options->ram_mb, 32u);
+  EXPECT_EQ(r.options->engine, EngineKind::Interp);
+  EXPECT_EQ(r.options->debugcon, "none");
+}
+
+TEST(Options, AllOptions) {
+  ParseResult r = parse({"--bios", "r.bin", "-m", "64", "--headless", "--debugcon", "file:/tmp/x",
+                         "--engine", "interp", "--max-instructions", "1000", "--timeout", "2.5",
+                         "--deterministic", "--no-reboot", "--stats", "s.json"});
+  ASSERT_TRUE(r.options) << r.message;
+  const Options& o = *r.options;
+  EXPECT_EQ(o.ram_mb, 64u);
+  EXPECT_TRUE(o.headless);
+  EXPECT_EQ(o.debugcon, "file:/tmp/x");
+  EXPECT_EQ(o.max_instructions, 1000u);
+  EXPECT_DOUBLE_EQ(o.timeout_seconds, 2.5);
+  EXPECT_TRUE(o.deterministic);
+  EXPECT_TRUE(o.no_reboot);
+  EXPECT_EQ(o.stats_path, "s.json");
+}
+
+TEST(Options, BadInputsAreOneLineErrors) {
+  expect_error(parse({}), "--bios");
+  expect_error(parse({"--bios", "x", "-m", "0"}), "memory size");
+  expect_error(parse({"--bios", "x", "-m", "5000"}), "memory size");
+  expect_error(parse({"--bios", "x", "-m", "lots"}), "lots");
+  expect_error(parse({"--bios", "x", "--engine", "turbo"}), "unknown engine");
+  expect_error(parse({"--bios", "x", "--debugcon", "tty"}), "--debugcon");
+  expect_error(parse({"--bios", "x", "--debugcon", "file:"}), "needs a path");
+  expect_error(parse({"--bios", "x", "--frobnicate"}), "frobnicate");
+  expect_error(parse({"--bios", "x", "--timeout", "-1"}), "--timeout");
+  expect_error(parse({"--bios", "x", "--max-instructions", "many"}), "many");
+}
+
+TEST(Options, HelpIsNotAnError) {
+  ParseResult r = parse({"--help"});
+  EXPECT_FALSE(r.options);
+  EXPECT_EQ(r.exit_status, 0);
+  EXPECT_NE(r.message.find("--bios"), std::string::npos);
+}
+
+TEST(Firmware, SizeRules) {
+  EXPECT_NE(validate_bios({}), "");
+  EXPECT_NE(validate_bios(std::vector<uint8_t>(1000)), "");
+  EXPECT_NE(validate_bios(std::vector<uint8_t>(64 * 1024 - 4096)), "");
+  EXPECT_NE(validate_bios(std::vector<uint8_t>(512 * 1024)), "");
+  EXPECT_NE(validate_bios(std::vector<uint8_t>(64 * 1024 + 100)), "");
+  EXPECT_EQ(validate_bios(std::vector<uint8_t>(64 * 1024)), "");
+  EXPECT_EQ(validate_bios(std::vector<uint8_t>(128 * 1024)), "");
+  EXPECT_EQ(validate_bios(std::vector<uint8_t>(256 * 1024)), "");
+}
+
+TEST(Firmware, ReadFileErrorsNameTheFile) {
+  std::vector<uint8_t> data;
+  std::string err;
+  EXPECT_FALSE(read_file("/nonexistent/rom.bin", data, err));
+  EXPECT_NE(err.find("/nonexistent/rom.bin"), std::string::npos);
+  EXPECT_FALSE(read_file("/tmp", data, err));
+  EXPECT_NE(err.find("directory"), std::string::npos);
+  std::string path = ::testing::TempDir() + "popek_rom_test.bin";
+  { std::ofstream(path, std::ios::binary) << std::string(4096, 'x'); }
+  EXPECT_TRUE(read_file(path, data, err)) << err;
+  EXPECT_EQ(data.size(), 4096u);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace popek
