@@ -1,0 +1,65 @@
+// DbtContext: the translator's run-time state that generated code reaches
+// through a pinned host register (r13), next to CpuState (r15). It holds what
+// is not architectural guest state: the inline software TLB, the segment
+// check table, the instruction budget and the exit record. Generated code
+// addresses every field by offsetof, so the layout is plain and checked.
+//
+// Nothing here is global: each DbtEngine owns one context.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace popek::dbt {
+
+// One software TLB entry. `tag` is the linear page base (low 12 bits zero) or
+// kInvalidTag; `addend` turns a linear address on that page into a host
+// pointer: host = linear + addend.
+struct TlbEntry {
+  uint32_t tag;
+  uint32_t pad;
+  int64_t addend;
+};
+static_assert(sizeof(TlbEntry) == 16, "the inline lookup scales the index by 16");
+
+constexpr uint32_t kInvalidTag = 1;  // never page aligned, so never matches
+constexpr unsigned kTlbEntries = 1024;  // per access kind, direct mapped
+static_assert((kTlbEntries & (kTlbEntries - 1)) == 0);
+
+// Access kinds of the inline TLB. A read-modify-write operand uses Write
+// (an i686 page or segment that is writable is also readable).
+enum class TlbKind : uint8_t { Read = 0, Write = 1 };
+constexpr unsigned kTlbKinds = 2;
+
+// Why generated code returned to the dispatcher.
+enum class ExitReason : uint32_t {
+  BlockEnd = 0,       // ran to a block exit; CpuState.eip is the next guest EIP
+  Helper = 1,         // a fallback helper asked to leave (control flow, mode, SMC, fault)
+  BudgetExhausted = 2,
+  TripleFault = 3,
+  HostError = 4,      // a C++ exception escaped a helper; the run stops
+};
+
+struct DbtContext {
+  // ---- hot fields first (disp8 from r13) ----
+  int64_t budget_left;      // steps the chained code may still take
+  uint32_t exit_unretired;  // block slots not executed at the last exit
+  uint32_t exit_reason;     // ExitReason
+  uint64_t host_rsp;        // host stack pointer at entry, for exits from helpers
+  uint64_t stash_save;      // fill routine: saves the flag stash register
+  void* engine;             // the DbtEngine, for helpers
+  uint64_t scratch[3];
+  // Segment check table, refreshed by the dispatcher and after helpers:
+  // the largest offset of an access's last byte that passes the limit and
+  // rights checks, or -1 when every access must take the slow path
+  // (expand-down, not present, wrong rights). Indexed [TlbKind][SegReg].
+  int64_t seg_limit[kTlbKinds][8];
+  TlbEntry tlb[kTlbKinds][kTlbEntries];
+};
+
+static_assert(std::is_standard_layout_v<DbtContext>);
+static_assert(offsetof(DbtContext, budget_left) == 0);
+static_assert(offsetof(DbtContext, seg_limit) < 128, "segment table reachable with disp8");
+static_assert(offsetof(DbtContext, tlb) % 16 == 0);
+
+}  // namespace popek::dbt

@@ -1,0 +1,141 @@
+#include "translator/translation_cache.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+#include <new>
+#include <sstream>
+
+namespace popek::dbt {
+
+CodeRegion::CodeRegion(size_t bytes) : size_(bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  base_ = static_cast<uint8_t*>(p);
+}
+
+CodeRegion::~CodeRegion() {
+  if (base_) munmap(base_, size_);
+}
+
+TranslationCache::TranslationCache(size_t code_bytes)
+    : region_(kRuntimeBytes + code_bytes), fast_(kFastSlots, nullptr) {
+  block_area_ = region_.base() + kRuntimeBytes;
+  cursor_ = block_area_;
+  end_ = region_.base() + region_.size();
+}
+
+const uint8_t* TranslationCache::commit_code(const void* code, size_t size) {
+  if (size > free_bytes()) return nullptr;
+  uint8_t* dst = cursor_;
+  {
+    CodeRegion::WriteScope w(region_);
+    std::memcpy(dst, code, size);
+  }
+  // Keep blocks 16-byte aligned (the next block's base address is what the
+  // emitter relocated against, so the padding is decided here, once).
+  size_t padded = (size + 15) & ~size_t(15);
+  cursor_ = padded > free_bytes() ? end_ : cursor_ + padded;
+  stats_.host_bytes += size;
+  return dst;
+}
+
+Block* TranslationCache::lookup(const BlockKey& key) {
+  ++stats_.lookups;
+  Block*& slot = fast_[fast_slot(key)];
+  if (slot && slot->valid && slot->key == key) {
+    ++stats_.hits;
+    return slot;
+  }
+  auto it = by_linear_.find(key.linear);
+  if (it != by_linear_.end()) {
+    for (Block* b = it->second; b; b = b->hash_next) {
+      if (b->key == key) {
+        slot = b;
+        ++stats_.hits;
+        return b;
+      }
+    }
+  }
+  ++stats_.misses;
+  return nullptr;
+}
+
+Block* TranslationCache::insert(std::unique_ptr<Block> block) {
+  Block* b = block.get();
+  blocks_.push_back(std::move(block));
+  Block*& head = by_linear_[b->key.linear];
+  b->hash_next = head;
+  head = b;
+  by_page_[b->key.phys >> 12].push_back(b);
+  fast_[fast_slot(b->key)] = b;
+  ++live_blocks_;
+  ++stats_.blocks_translated;
+  stats_.guest_insns_translated += b->insn_count;
+  return b;
+}
+
+void TranslationCache::unlink(Block* b) {
+  auto it = by_linear_.find(b->key.linear);
+  if (it == by_linear_.end()) return;
+  Block** link = &it->second;
+  while (*link && *link != b) link = &(*link)->hash_next;
+  if (*link) *link = b->hash_next;
+  if (!it->second) by_linear_.erase(it);
+  b->hash_next = nullptr;
+}
+
+unsigned TranslationCache::invalidate_page(uint32_t phys_page) {
+  auto it = by_page_.find(phys_page);
+  if (it == by_page_.end()) return 0;
+  unsigned n = 0;
+  for (Block* b : it->second) {
+    if (!b->valid) continue;
+    b->valid = false;  // the code stays in place until the next flush
+    unlink(b);
+    --live_blocks_;
+    ++n;
+  }
+  by_page_.erase(it);
+  stats_.smc_invalidations += n;
+  return n;
+}
+
+bool TranslationCache::page_has_blocks(uint32_t phys_page) const {
+  return by_page_.count(phys_page) != 0;
+}
+
+std::vector<uint32_t> TranslationCache::code_pages() const {
+  std::vector<uint32_t> pages;
+  pages.reserve(by_page_.size());
+  for (const auto& [page, list] : by_page_) pages.push_back(page);
+  return pages;
+}
+
+void TranslationCache::flush() {
+  by_linear_.clear();
+  by_page_.clear();
+  std::fill(fast_.begin(), fast_.end(), nullptr);
+  blocks_.clear();
+  live_blocks_ = 0;
+  cursor_ = block_area_;
+  ++stats_.flushes;
+}
+
+std::string DbtStats::to_json() const {
+  std::ostringstream o;
+  double hit_rate = lookups ? double(hits) / double(lookups) : 0.0;
+  o << "{\"lookups\":" << lookups << ",\"hits\":" << hits << ",\"misses\":" << misses
+    << ",\"hit_rate\":" << hit_rate << ",\"blocks_translated\":" << blocks_translated
+    << ",\"guest_insns_translated\":" << guest_insns_translated << ",\"host_bytes\":" << host_bytes
+    << ",\"chained_exits\":" << chained_exits << ",\"unchained_exits\":" << unchained_exits
+    << ",\"indirect_hits\":" << indirect_hits << ",\"indirect_misses\":" << indirect_misses
+    << ",\"smc_invalidations\":" << smc_invalidations << ",\"flushes\":" << flushes
+    << ",\"fallbacks\":" << fallbacks << ",\"interpreter_steps\":" << interpreter_steps
+    << ",\"tlb_fills\":" << tlb_fills << ",\"tlb_fill_failures\":" << tlb_fill_failures
+    << ",\"tlb_flushes\":" << tlb_flushes << ",\"retired_native\":" << retired_native
+    << ",\"retired_total\":" << retired_total << "}";
+  return o.str();
+}
+
+}  // namespace popek::dbt

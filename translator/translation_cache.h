@@ -1,0 +1,183 @@
+// The translation cache: one fixed executable region holding the shared
+// run-time routines (emitted once, never flushed) and translated blocks
+// (bump allocated; the whole block area is flushed when it fills), plus the
+// block index and the translator's statistics.
+//
+// Blocks are found by (linear EIP, mode key, CS base and limit, physical
+// address of the first byte). The physical address makes a block found
+// through a linear address whose mapping changed (CR3 switch, PTE edit)
+// a miss rather than stale code. A page index lists the blocks of each
+// physical page for self-modifying-code invalidation.
+//
+// W^X: the region is mapped read-write-execute today. Every write to it goes
+// through CodeRegion::WriteScope, so a later change to dual mapping or
+// mprotect toggling touches only CodeRegion.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace popek::dbt {
+
+// Mode bits of the block key: what the emitted code or its decoding assumed.
+namespace mode_bit {
+constexpr uint16_t kCode32 = 1 << 0;   // CS.D
+constexpr uint16_t kStack32 = 1 << 1;  // SS.B
+constexpr uint16_t kPe = 1 << 2;       // CR0.PE
+constexpr uint16_t kVm = 1 << 3;       // EFLAGS.VM
+constexpr uint16_t kPg = 1 << 4;       // CR0.PG
+constexpr uint16_t kFlat = 1 << 5;     // CS/DS/ES/SS: base 0, limit 4 GiB, usable
+constexpr uint16_t kCplShift = 6;      // two bits of CPL
+}  // namespace mode_bit
+
+struct BlockKey {
+  uint32_t linear;    // CS.base + EIP
+  uint32_t phys;      // physical address of the first byte (A20 applied)
+  uint32_t cs_base;
+  uint32_t cs_limit;
+  uint16_t mode;
+  bool operator==(const BlockKey&) const = default;
+};
+
+struct Block;
+
+// A point in a block where one guest instruction runs in the interpreter
+// (not translated natively yet, or its memory access missed the fast path).
+struct FallbackSite {
+  Block* block;
+  uint32_t eip;               // guest EIP of the instruction
+  uint32_t next_eip;          // where the block continues if control flow did not change
+  uint32_t unretired_before;  // block slots not yet executed when it starts (n - k)
+  uint16_t index;             // k: instruction index in the block
+  uint8_t flags;              // site_flag
+  uint8_t pad;
+};
+namespace site_flag {
+constexpr uint8_t kAlwaysExit = 1;  // the block ends after it (control transfer, ends-block class)
+constexpr uint8_t kMemorySlowPath = 2;  // reached because a native memory access missed
+constexpr uint8_t kControlTransfer = 4;  // changes EIP by design (not a sign of a fault)
+// May change translations without a visible CR/CPL/map change (INVLPG, MOV
+// CR3 with the same value, task switches): flush the inline TLB after it.
+constexpr uint8_t kFlushTlb = 8;
+}  // namespace site_flag
+
+struct Block {
+  BlockKey key;
+  uint32_t eip = 0;             // guest EIP of the first instruction
+  uint32_t guest_bytes = 0;
+  uint32_t insn_count = 0;      // block slots (guest instructions)
+  uint32_t native_count = 0;    // instructions emitted as host code
+  const uint8_t* code = nullptr;
+  uint32_t code_size = 0;
+  bool valid = true;
+  Block* hash_next = nullptr;
+  std::unique_ptr<FallbackSite[]> sites;
+  uint32_t site_count = 0;
+  std::vector<uint8_t> guest_code;       // the guest bytes, for disassembly
+  std::vector<uint32_t> insn_host_offset;  // per guest instruction, then the end of the body
+};
+
+struct DbtStats {
+  uint64_t lookups = 0, hits = 0, misses = 0;
+  uint64_t blocks_translated = 0, guest_insns_translated = 0, host_bytes = 0;
+  uint64_t chained_exits = 0, unchained_exits = 0;
+  uint64_t indirect_hits = 0, indirect_misses = 0;
+  uint64_t smc_invalidations = 0, flushes = 0;
+  uint64_t fallbacks = 0;          // guest instructions run by the interpreter from blocks
+  uint64_t interpreter_steps = 0;  // steps the dispatcher gave to the interpreter
+  uint64_t tlb_fills = 0, tlb_fill_failures = 0, tlb_flushes = 0;
+  uint64_t retired_native = 0;     // guest instructions retired by host code
+  uint64_t retired_total = 0;      // every step (instruction, fault or interrupt)
+  std::string to_json() const;
+};
+
+class CodeRegion {
+ public:
+  explicit CodeRegion(size_t bytes);
+  ~CodeRegion();
+  CodeRegion(const CodeRegion&) = delete;
+  CodeRegion& operator=(const CodeRegion&) = delete;
+
+  uint8_t* base() const { return base_; }
+  size_t size() const { return size_; }
+  bool contains(const void* p) const {
+    auto* b = static_cast<const uint8_t*>(p);
+    return b >= base_ && b < base_ + size_;
+  }
+
+  // Brackets every write to the region (copying code in, patching jumps).
+  class WriteScope {
+   public:
+    explicit WriteScope(CodeRegion& r) : region_(r) { region_.begin_write(); }
+    ~WriteScope() { region_.end_write(); }
+
+   private:
+    CodeRegion& region_;
+  };
+
+ private:
+  void begin_write() {}
+  void end_write() {}
+  uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+};
+
+class TranslationCache {
+ public:
+  static constexpr size_t kDefaultCodeBytes = 32u << 20;
+  static constexpr size_t kRuntimeBytes = 16u << 10;
+
+  explicit TranslationCache(size_t code_bytes = kDefaultCodeBytes);
+
+  // The run-time routine area at the start of the region.
+  uint8_t* runtime_area() { return region_.base(); }
+  size_t runtime_capacity() const { return kRuntimeBytes; }
+
+  // Where the next block's code will be placed, and the room left.
+  uint64_t next_code_address() const { return reinterpret_cast<uint64_t>(cursor_); }
+  size_t free_bytes() const { return static_cast<size_t>(end_ - cursor_); }
+  size_t block_area_bytes() const { return static_cast<size_t>(end_ - block_area_); }
+  // Copies `size` bytes of code to next_code_address(). Returns nullptr,
+  // copying nothing, if they do not fit (the caller flushes and retries).
+  const uint8_t* commit_code(const void* code, size_t size);
+  CodeRegion& region() { return region_; }
+
+  // Finds a valid block; counts the lookup.
+  Block* lookup(const BlockKey& key);
+  // Adds a translated block to the index and the page index.
+  Block* insert(std::unique_ptr<Block> block);
+  // Invalidates every block on a physical page. Returns how many.
+  unsigned invalidate_page(uint32_t phys_page);
+  bool page_has_blocks(uint32_t phys_page) const;
+  // Physical pages that hold blocks.
+  std::vector<uint32_t> code_pages() const;
+  // Drops every block and empties the block area.
+  void flush();
+  size_t block_count() const { return live_blocks_; }
+
+  DbtStats& stats() { return stats_; }
+  const DbtStats& stats() const { return stats_; }
+
+ private:
+  static uint32_t fast_slot(const BlockKey& k) {
+    return (k.linear ^ (k.linear >> 12) ^ (uint32_t(k.mode) << 3)) & (kFastSlots - 1);
+  }
+  void unlink(Block* b);
+
+  static constexpr uint32_t kFastSlots = 4096;
+  CodeRegion region_;
+  uint8_t* block_area_;
+  uint8_t* cursor_;
+  uint8_t* end_;
+  std::vector<std::unique_ptr<Block>> blocks_;  // owned until the next flush
+  std::unordered_map<uint32_t, Block*> by_linear_;  // chains through Block::hash_next
+  std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
+  std::vector<Block*> fast_;
+  size_t live_blocks_ = 0;
+  DbtStats stats_;
+};
+
+}  // namespace popek::dbt
