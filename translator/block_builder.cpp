@@ -1,0 +1,69 @@
+#include "translator/block_builder.h"
+
+namespace popek::dbt {
+
+const char* to_string(BlockEnd e) {
+  switch (e) {
+    case BlockEnd::ControlTransfer: return "control transfer";
+    case BlockEnd::EndsBlockClass: return "ends-block instruction";
+    case BlockEnd::PageBoundary: return "page boundary";
+    case BlockEnd::CsLimit: return "CS limit";
+    case BlockEnd::Undecodable: return "undecodable instruction";
+    case BlockEnd::IpWrap: return "IP wrap";
+    case BlockEnd::InstructionBudget: return "instruction budget";
+  }
+  return "?";
+}
+
+void BlockBuilder::build(const uint8_t* bytes, uint32_t available, bool to_limit, uint32_t eip,
+                         bool code32, bool stack32, GuestBlock& out) const {
+  out.eip = eip;
+  out.code32 = code32;
+  out.stack32 = stack32;
+  out.insns.clear();
+  uint32_t offset = 0;
+  for (;;) {
+    if (out.insns.size() >= max_insns_) {
+      out.end = BlockEnd::InstructionBudget;
+      return;
+    }
+    const uint32_t left = available - offset;
+    if (left == 0) {
+      out.end = to_limit ? BlockEnd::CsLimit : BlockEnd::PageBoundary;
+      return;
+    }
+    GuestInsn gi{};
+    DecodeStatus st = decoder_.decode(bytes + offset, left, code32, stack32, gi.d);
+    if (st == DecodeStatus::NeedMoreBytes) {
+      out.end = to_limit ? BlockEnd::CsLimit : BlockEnd::PageBoundary;
+      return;
+    }
+    std::optional<InsnClass> cls;
+    if (st == DecodeStatus::Ok) cls = classify(gi.d);
+    if (st != DecodeStatus::Ok || !cls || !cls->implemented()) {
+      out.end = BlockEnd::Undecodable;
+      return;
+    }
+    gi.cls = *cls;
+    gi.eip = eip + offset;
+    uint32_t next = gi.eip + gi.d.insn.length;
+    if (!code32) next &= 0xffff;
+    gi.next_eip = next;
+    offset += gi.d.insn.length;
+    out.insns.push_back(gi);
+    if (is_control_transfer(gi.cls)) {
+      out.end = BlockEnd::ControlTransfer;
+      return;
+    }
+    if (gi.cls.ends_block()) {
+      out.end = BlockEnd::EndsBlockClass;
+      return;
+    }
+    if (!code32 && next < gi.eip) {
+      out.end = BlockEnd::IpWrap;
+      return;
+    }
+  }
+}
+
+}  // namespace popek::dbt
