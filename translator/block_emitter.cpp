@@ -1,0 +1,188 @@
+#include "translator/block_emitter.h"
+
+#include <cassert>
+
+#include "translator/emitter_internal.h"
+
+namespace popek::dbt {
+
+using asmjit::imm;
+
+const char* to_string(TranslateError e) {
+  switch (e) {
+    case TranslateError::None: return "none";
+    case TranslateError::EmptyBlock: return "empty block";
+    case TranslateError::NotCodeMemory: return "code not in RAM/ROM";
+    case TranslateError::AssemblerError: return "assembler error";
+    case TranslateError::BlockTooLarge: return "block too large";
+  }
+  return "?";
+}
+
+BlockPlan plan_block(const GuestBlock& gb, const BlockKey& key, uint64_t force_fallback) {
+  BlockPlan p;
+  const PlanContext pc{key.cs_limit};
+  p.insns.reserve(gb.insns.size());
+  for (size_t k = 0; k < gb.insns.size(); ++k) {
+    InsnPlan ip = plan_instruction(gb.insns[k], pc);
+    if (k < 64 && (force_fallback >> k) & 1) {
+      ip = InsnPlan{};
+      ip.flags_used = insn_flags::kStatus;
+    }
+    p.insns.push_back(ip);
+  }
+  // Backward flag liveness. Everything is live at the block's exits (the
+  // next block is unknown), so only flags killed inside the block are dead.
+  p.live_before.assign(gb.insns.size(), 0);
+  uint32_t live = insn_flags::kStatus;
+  for (size_t k = gb.insns.size(); k-- > 0;) {
+    const InsnPlan& ip = p.insns[k];
+    live = (live & ~ip.flags_killed) | ip.flags_used;
+    p.live_before[k] = live;
+  }
+  return p;
+}
+
+void Emission::exit_to(uint32_t eip) {
+  a.mov(seq::cpu_field(offsetof(CpuState, eip), 4), imm(eip));
+  a.jmp(imm(rt.exit_spill));
+}
+
+FallbackSite* Emission::new_site(unsigned k, uint8_t site_flags) {
+  const GuestInsn& gi = gb.insns[k];
+  assert(next_site < meta.site_count);
+  FallbackSite& s = meta.sites[next_site++];
+  s.block = &meta;
+  s.eip = gi.eip;
+  s.next_eip = gi.next_eip;
+  s.unretired_before = static_cast<uint32_t>(gb.insns.size() - k);
+  s.index = static_cast<uint16_t>(k);
+  s.flags = site_flags;
+  if (BlockBuilder::is_control_transfer(gi.cls)) s.flags |= site_flag::kControlTransfer;
+  if (gi.cls.sensitive() && gi.cls.group != InsnGroup::Flag && gi.cls.group != InsnGroup::Io)
+    s.flags |= site_flag::kFlushTlb;
+  return &s;
+}
+
+void Emission::call_fallback(FallbackSite* site) {
+  a.mov(host::kTmp1, imm(reinterpret_cast<uint64_t>(site)));
+  a.call(imm(rt.fallback));
+}
+
+namespace {
+
+unsigned count_sites(const BlockPlan& p) {
+  unsigned n = 0;
+  for (const InsnPlan& ip : p.insns)
+    n += ip.how == Lowering::Fallback || (ip.how == Lowering::Native && ip.mem_op >= 0);
+  return n;
+}
+
+void emit_budget_check(Emission& e) {
+  x86::Assembler& a = e.a;
+  const bool live = e.plan.live_before.front() != 0;
+  const uint32_t n = static_cast<uint32_t>(e.gb.insns.size());
+  const uint32_t eip = e.gb.eip;
+  const RuntimeRoutines& rt = e.rt;
+  asmjit::Label out = a.newLabel();
+  if (live) seq::stash_flags(a);
+  a.sub(ctx_field(offsetof(DbtContext, budget_left), 8), imm(n));
+  a.jl(out);
+  if (live) seq::unstash_flags(a);
+  e.cold.push_back([&a, out, live, n, eip, rt] {
+    a.bind(out);
+    a.add(ctx_field(offsetof(DbtContext, budget_left), 8), imm(n));
+    if (live) seq::unstash_flags(a);
+    a.mov(ctx_field(offsetof(DbtContext, exit_reason), 4), imm(uint32_t(ExitReason::BudgetExhausted)));
+    a.mov(seq::cpu_field(offsetof(CpuState, eip), 4), imm(eip));
+    a.jmp(imm(rt.exit_spill));
+  });
+}
+
+// Emits instruction k. Returns false on an assembler refusal. Sets
+// `terminated` when the instruction ended the block with its own exits.
+bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
+  x86::Assembler& a = e.a;
+  const GuestInsn& gi = e.gb.insns[k];
+  const InsnPlan& ip = e.plan.insns[k];
+  const bool last = k + 1 == e.gb.insns.size();
+  switch (ip.how) {
+    case Lowering::Nop:
+      return true;
+    case Lowering::Lea:
+      return e.lea(k);
+    case Lowering::Native:
+      return e.native_instruction(k);
+    case Lowering::CondBranch: {
+      asmjit::Label taken = a.newLabel();
+      if (a.emit(static_cast<asmjit::InstId>(ip.asm_id), taken)) return false;
+      e.exit_to(gi.next_eip);
+      a.bind(taken);
+      e.exit_to(ip.target);
+      terminated = true;
+      return true;
+    }
+    case Lowering::DirectJump:
+      e.exit_to(ip.target);
+      terminated = true;
+      return true;
+    case Lowering::Fallback: {
+      // A control transfer or an ends-block instruction always leaves the
+      // block: whatever it did, the dispatcher looks at the new state.
+      const bool always_exit =
+          last && (BlockBuilder::is_control_transfer(gi.cls) || gi.cls.ends_block());
+      e.call_fallback(e.new_site(k, always_exit ? site_flag::kAlwaysExit : 0));
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+EmitResult emit_block(const GuestBlock& gb, const RuntimeRoutines& rt, const EmitOptions& opt,
+                      uint64_t base, Block& meta) {
+  EmitResult r;
+  if (gb.insns.empty()) {
+    r.error = TranslateError::EmptyBlock;
+    return r;
+  }
+  asmjit::Environment env(asmjit::Arch::kX64);
+  asmjit::CodeHolder code;
+  code.init(env, base);
+  x86::Assembler a(&code);
+  if (opt.validate) a.addDiagnosticOptions(asmjit::DiagnosticOptions::kValidateAssembler);
+
+  Emission e{a, rt, gb, opt, meta, plan_block(gb, meta.key, opt.force_fallback), {}, 0};
+  meta.insn_count = static_cast<uint32_t>(gb.insns.size());
+  meta.site_count = count_sites(e.plan);
+  meta.sites = std::make_unique<FallbackSite[]>(meta.site_count ? meta.site_count : 1);
+  meta.insn_host_offset.assign(gb.insns.size() + 1, 0);
+  meta.native_count = 0;
+
+  emit_budget_check(e);
+  bool terminated = false;
+  for (unsigned k = 0; k < gb.insns.size() && !terminated; ++k) {
+    meta.insn_host_offset[k] = static_cast<uint32_t>(a.offset());
+    if (!emit_instruction(e, k, terminated)) {
+      r.error = TranslateError::AssemblerError;
+      r.failed_insn = static_cast<int>(k);
+      return r;
+    }
+    if (e.plan.insns[k].how != Lowering::Fallback) ++meta.native_count;
+  }
+  if (!terminated) e.exit_to(gb.insns.back().next_eip);
+  meta.insn_host_offset[gb.insns.size()] = static_cast<uint32_t>(a.offset());
+  assert(e.next_site == meta.site_count);
+  for (auto& c : e.cold) c();
+
+  if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) {
+    r.error = TranslateError::AssemblerError;
+    return r;
+  }
+  r.code.resize(code.codeSize());
+  code.copyFlattenedData(r.code.data(), r.code.size());
+  return r;
+}
+
+}  // namespace popek::dbt

@@ -1,0 +1,59 @@
+// Shared state of one block emission (block_emitter.cpp, emit_memory.cpp,
+// emit_native.cpp). Not part of the translator's interface.
+#pragma once
+#include <asmjit/x86.h>
+
+#include <functional>
+#include <vector>
+
+#include "translator/block_emitter.h"
+#include "translator/host_sequences.h"
+
+namespace popek::dbt {
+
+namespace x86 = asmjit::x86;
+
+struct Emission {
+  x86::Assembler& a;
+  const RuntimeRoutines& rt;
+  const GuestBlock& gb;
+  const EmitOptions& opt;
+  Block& meta;
+  BlockPlan plan;
+  std::vector<std::function<void()>> cold;  // emitted after the body, in order
+  uint32_t next_site = 0;
+
+  // ---- block_emitter.cpp ----
+  void exit_to(uint32_t eip);
+  // A fallback site for instruction k, and the call that runs it (the
+  // guest flags must be in RFLAGS at the call).
+  FallbackSite* new_site(unsigned k, uint8_t site_flags);
+  void call_fallback(FallbackSite* site);
+
+  // ---- emit_memory.cpp ----
+  // Guest effective address (offset) of memory operand `op` into r8d,
+  // wrapped to 16 bits for 16-bit addressing.
+  void effective_address(const ZydisDecodedOperand& op, unsigned address_width);
+  // Memory operand of instruction k: leaves the host pointer in r8, with
+  // the slow path (limit/rights failure, TLB miss, MMIO, SMC page) running
+  // the whole instruction in the interpreter and continuing at `resume`.
+  // Stashes and restores live flags around the lookup.
+  void host_pointer(unsigned k, asmjit::Label resume);
+
+  // ---- emit_native.cpp ----
+  // Emits the guest instruction on host registers ([r8] for memory).
+  // Returns false if asmjit refused it.
+  bool native_instruction(unsigned k);
+  bool lea(unsigned k);
+};
+
+// Host register for a guest GPR operand (8/16/32-bit).
+x86::Gp host_register(ZydisRegister r);
+// 64-bit host register holding the guest register named by `r` (any width).
+x86::Gp host_register64(ZydisRegister r);
+
+inline x86::Mem ctx_field(size_t offset, uint32_t size) {
+  return x86::ptr(host::kCtx, static_cast<int32_t>(offset), size);
+}
+
+}  // namespace popek::dbt

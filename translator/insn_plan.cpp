@@ -1,0 +1,225 @@
+// The native-instruction table and the per-instruction lowering decision.
+//
+// Departures from "run it natively whenever the host can":
+//  - DIV/IDIV are fallbacks: a zero divisor or quotient overflow must become
+//    the guest's #DE, never a host SIGFPE.
+//  - BT/BTS/BTR/BTC with a memory operand and a register bit offset address
+//    memory outside the operand (EA + offset/8): fallback.
+//  - 16-bit BSWAP (undefined in the SDM) is a fallback so that the guest sees
+//    exactly the interpreter's choice.
+//  - Control transfers other than Jcc rel and JMP rel are fallbacks for now
+//    (CALL, RET, indirect JMP, LOOP, JCXZ, INT, far transfers).
+#include "translator/insn_plan.h"
+
+#include <asmjit/x86.h>
+
+#include <array>
+#include <cstring>
+
+#include "core/cpu_state.h"
+
+namespace popek::dbt {
+namespace {
+
+enum class NativeKind : uint8_t { None, Generic, BitTest, Lea, Nop, Jcc, Jmp };
+
+struct NativeRow {
+  ZydisMnemonic m;
+  NativeKind kind;
+};
+
+#define MN(x) ZYDIS_MNEMONIC_##x
+constexpr NativeRow kNativeTable[] = {
+    // Arith / Logic
+    {MN(ADD), NativeKind::Generic}, {MN(ADC), NativeKind::Generic}, {MN(SUB), NativeKind::Generic},
+    {MN(SBB), NativeKind::Generic}, {MN(CMP), NativeKind::Generic}, {MN(INC), NativeKind::Generic},
+    {MN(DEC), NativeKind::Generic}, {MN(NEG), NativeKind::Generic}, {MN(MUL), NativeKind::Generic},
+    {MN(IMUL), NativeKind::Generic}, {MN(XADD), NativeKind::Generic},
+    {MN(CMPXCHG), NativeKind::Generic}, {MN(AND), NativeKind::Generic}, {MN(OR), NativeKind::Generic},
+    {MN(XOR), NativeKind::Generic}, {MN(TEST), NativeKind::Generic}, {MN(NOT), NativeKind::Generic},
+    // Shift
+    {MN(ROL), NativeKind::Generic}, {MN(ROR), NativeKind::Generic}, {MN(RCL), NativeKind::Generic},
+    {MN(RCR), NativeKind::Generic}, {MN(SHL), NativeKind::Generic}, {MN(SHR), NativeKind::Generic},
+    {MN(SAR), NativeKind::Generic}, {MN(SHLD), NativeKind::Generic}, {MN(SHRD), NativeKind::Generic},
+    // Bit
+    {MN(BT), NativeKind::BitTest}, {MN(BTS), NativeKind::BitTest}, {MN(BTR), NativeKind::BitTest},
+    {MN(BTC), NativeKind::BitTest}, {MN(BSF), NativeKind::Generic}, {MN(BSR), NativeKind::Generic},
+    {MN(SETO), NativeKind::Generic}, {MN(SETNO), NativeKind::Generic}, {MN(SETB), NativeKind::Generic},
+    {MN(SETNB), NativeKind::Generic}, {MN(SETZ), NativeKind::Generic}, {MN(SETNZ), NativeKind::Generic},
+    {MN(SETBE), NativeKind::Generic}, {MN(SETNBE), NativeKind::Generic}, {MN(SETS), NativeKind::Generic},
+    {MN(SETNS), NativeKind::Generic}, {MN(SETP), NativeKind::Generic}, {MN(SETNP), NativeKind::Generic},
+    {MN(SETL), NativeKind::Generic}, {MN(SETNL), NativeKind::Generic}, {MN(SETLE), NativeKind::Generic},
+    {MN(SETNLE), NativeKind::Generic},
+    // DataMove
+    {MN(MOV), NativeKind::Generic}, {MN(MOVZX), NativeKind::Generic}, {MN(MOVSX), NativeKind::Generic},
+    {MN(XCHG), NativeKind::Generic}, {MN(BSWAP), NativeKind::Generic}, {MN(CBW), NativeKind::Generic},
+    {MN(CWDE), NativeKind::Generic}, {MN(CWD), NativeKind::Generic}, {MN(CDQ), NativeKind::Generic},
+    {MN(LEA), NativeKind::Lea},
+    {MN(CMOVO), NativeKind::Generic}, {MN(CMOVNO), NativeKind::Generic}, {MN(CMOVB), NativeKind::Generic},
+    {MN(CMOVNB), NativeKind::Generic}, {MN(CMOVZ), NativeKind::Generic}, {MN(CMOVNZ), NativeKind::Generic},
+    {MN(CMOVBE), NativeKind::Generic}, {MN(CMOVNBE), NativeKind::Generic}, {MN(CMOVS), NativeKind::Generic},
+    {MN(CMOVNS), NativeKind::Generic}, {MN(CMOVP), NativeKind::Generic}, {MN(CMOVNP), NativeKind::Generic},
+    {MN(CMOVL), NativeKind::Generic}, {MN(CMOVNL), NativeKind::Generic}, {MN(CMOVLE), NativeKind::Generic},
+    {MN(CMOVNLE), NativeKind::Generic},
+    // Flag (only the arithmetic flags: host and guest agree)
+    {MN(CLC), NativeKind::Generic}, {MN(STC), NativeKind::Generic}, {MN(CMC), NativeKind::Generic},
+    {MN(LAHF), NativeKind::Generic}, {MN(SAHF), NativeKind::Generic},
+    // Misc
+    {MN(NOP), NativeKind::Nop}, {MN(PAUSE), NativeKind::Nop},
+    // Control
+    {MN(JO), NativeKind::Jcc}, {MN(JNO), NativeKind::Jcc}, {MN(JB), NativeKind::Jcc},
+    {MN(JNB), NativeKind::Jcc}, {MN(JZ), NativeKind::Jcc}, {MN(JNZ), NativeKind::Jcc},
+    {MN(JBE), NativeKind::Jcc}, {MN(JNBE), NativeKind::Jcc}, {MN(JS), NativeKind::Jcc},
+    {MN(JNS), NativeKind::Jcc}, {MN(JP), NativeKind::Jcc}, {MN(JNP), NativeKind::Jcc},
+    {MN(JL), NativeKind::Jcc}, {MN(JNL), NativeKind::Jcc}, {MN(JLE), NativeKind::Jcc},
+    {MN(JNLE), NativeKind::Jcc}, {MN(JMP), NativeKind::Jmp},
+};
+#undef MN
+
+struct Tables {
+  std::array<NativeKind, ZYDIS_MNEMONIC_MAX_VALUE + 1> kind{};
+  std::array<uint16_t, ZYDIS_MNEMONIC_MAX_VALUE + 1> asm_id{};
+  Tables() {
+    kind.fill(NativeKind::None);
+    for (const NativeRow& r : kNativeTable) kind[r.m] = r.kind;
+    for (int m = 0; m <= ZYDIS_MNEMONIC_MAX_VALUE; ++m) {
+      const char* s = ZydisMnemonicGetString(static_cast<ZydisMnemonic>(m));
+      asm_id[m] = s ? static_cast<uint16_t>(asmjit::InstAPI::stringToInstId(asmjit::Arch::kX64, s, std::strlen(s)))
+                    : 0;
+    }
+  }
+};
+
+const Tables& tables() {
+  static const Tables t;  // immutable after construction
+  return t;
+}
+
+constexpr uint32_t kStatus = insn_flags::kStatus;
+
+bool is_high_byte(ZydisRegister r) { return r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH; }
+bool is_stack_pointer(ZydisRegister r) { return r == ZYDIS_REGISTER_ESP || r == ZYDIS_REGISTER_SP; }
+
+// Checks that every operand can be expressed on the host; finds the memory operand.
+bool operands_expressible(const DecodedInsn& d, int& mem_index) {
+  bool high_byte = false, needs_rex = false;
+  mem_index = -1;
+  for (unsigned i = 0; i < d.insn.operand_count; ++i) {
+    const ZydisDecodedOperand& op = d.ops[i];
+    switch (op.type) {
+      case ZYDIS_OPERAND_TYPE_REGISTER: {
+        const ZydisRegisterClass c = ZydisRegisterGetClass(op.reg.value);
+        if (c == ZYDIS_REGCLASS_FLAGS) break;
+        if (c != ZYDIS_REGCLASS_GPR8 && c != ZYDIS_REGCLASS_GPR16 && c != ZYDIS_REGCLASS_GPR32) return false;
+        if (is_high_byte(op.reg.value)) high_byte = true;
+        if (is_stack_pointer(op.reg.value)) {
+          if (op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN) return false;  // implicit stack use
+          needs_rex = true;
+        }
+        break;
+      }
+      case ZYDIS_OPERAND_TYPE_MEMORY:
+        if (op.visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT) return false;
+        if (op.mem.type != ZYDIS_MEMOP_TYPE_MEM && op.mem.type != ZYDIS_MEMOP_TYPE_AGEN) return false;
+        if (mem_index >= 0) return false;
+        mem_index = static_cast<int>(i);
+        needs_rex = true;  // [r8]
+        break;
+      case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+        break;
+      default:
+        return false;
+    }
+  }
+  // AH..BH cannot share an instruction with a REX prefix.
+  return !(high_byte && needs_rex);
+}
+
+uint32_t branch_target(const GuestInsn& gi) {
+  const ZydisDecodedOperand& op = gi.d.ops[0];
+  uint32_t t = gi.eip + gi.d.insn.length + static_cast<uint32_t>(op.imm.value.s);
+  return gi.d.insn.operand_width == 16 ? (t & 0xffff) : t;
+}
+
+bool relative_branch(const GuestInsn& gi) {
+  return gi.d.insn.operand_count_visible >= 1 && gi.d.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+         gi.d.ops[0].imm.is_relative;
+}
+
+InsnPlan fallback() {
+  InsnPlan p;
+  p.how = Lowering::Fallback;
+  p.flags_used = kStatus;  // the interpreter sees (and may pass through) all of them
+  p.flags_killed = 0;
+  return p;
+}
+
+}  // namespace
+
+uint16_t asmjit_id(ZydisMnemonic m) {
+  if (m < 0 || m > ZYDIS_MNEMONIC_MAX_VALUE) return 0;
+  return tables().asm_id[m];
+}
+
+InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
+  const DecodedInsn& d = gi.d;
+  const NativeKind kind = tables().kind[d.insn.mnemonic];
+  if (kind == NativeKind::None || gi.cls.sensitive()) return fallback();
+
+  InsnPlan p;
+  switch (kind) {
+    case NativeKind::Nop:
+      p.how = Lowering::Nop;
+      return p;
+    case NativeKind::Jcc:
+    case NativeKind::Jmp: {
+      if (gi.cls.form != InsnForm::Default || !relative_branch(gi)) return fallback();
+      p.target = branch_target(gi);
+      if (p.target > pc.cs_limit) return fallback();  // the interpreter raises #GP(0) when taken
+      p.how = kind == NativeKind::Jcc ? Lowering::CondBranch : Lowering::DirectJump;
+      p.asm_id = asmjit_id(d.insn.mnemonic);
+      p.flags_used = gi.cls.flags_read & kStatus;
+      if (p.how == Lowering::CondBranch && !p.asm_id) return fallback();
+      return p;
+    }
+    default:
+      break;
+  }
+
+  if (gi.cls.form != InsnForm::Default) return fallback();  // MOV Sreg/CRn/DRn forms
+  int mem = -1;
+  if (!operands_expressible(d, mem)) return fallback();
+  if (kind == NativeKind::Lea) {
+    if (mem < 0 || d.ops[mem].mem.type != ZYDIS_MEMOP_TYPE_AGEN) return fallback();
+    p.how = Lowering::Lea;
+    p.mem_op = static_cast<int8_t>(mem);
+    return p;
+  }
+  if (mem >= 0 && d.ops[mem].mem.type != ZYDIS_MEMOP_TYPE_MEM) return fallback();
+  if (kind == NativeKind::BitTest && mem >= 0 && d.ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER)
+    return fallback();
+  if (d.insn.mnemonic == ZYDIS_MNEMONIC_BSWAP && d.insn.operand_width != 32) return fallback();
+
+  p.asm_id = asmjit_id(d.insn.mnemonic);
+  if (!p.asm_id) return fallback();
+  if (mem >= 0) {
+    const ZydisDecodedOperand& m = d.ops[mem];
+    const bool writes = m.actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE);
+    p.mem_op = static_cast<int8_t>(mem);
+    p.kind = writes ? TlbKind::Write : TlbKind::Read;
+    p.mem_size = static_cast<uint8_t>(m.size / 8);
+    if (p.mem_size != 1 && p.mem_size != 2 && p.mem_size != 4) return fallback();
+  }
+  if (d.has_lock()) {
+    // LOCK is legal only on a lockable instruction with a memory destination;
+    // anything else is the guest's #UD, which the interpreter raises.
+    if (!gi.cls.has(insn_attr::kLockable) || mem < 0 || p.kind != TlbKind::Write) return fallback();
+    p.lock = true;
+  }
+  p.how = Lowering::Native;
+  p.flags_used = gi.cls.flags_used() & kStatus;
+  p.flags_killed = gi.cls.flags_killed() & kStatus;
+  return p;
+}
+
+}  // namespace popek::dbt
