@@ -1,0 +1,375 @@
+#include "translator/dbt_engine.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "translator/block_emitter.h"
+
+namespace popek::dbt {
+
+DbtEngine::DbtEngine(Interpreter& interp, const DbtOptions& options)
+    : interp_(interp),
+      cpu_(interp.cpu),
+      mem_(interp.mem),
+      clock_(interp.clock),
+      options_(options),
+      cache_(options.cache_bytes),
+      builder_(options.max_block_insns) {
+  init();
+}
+
+DbtEngine::DbtEngine(CpuState& cpu, PhysicalMemory& mem, IoBus& io, VirtualClock& clock,
+                     InterruptController* intc, const DbtOptions& options)
+    : owned_interp_(std::make_unique<Interpreter>(cpu, mem, io, clock, intc)),
+      interp_(*owned_interp_),
+      cpu_(cpu),
+      mem_(mem),
+      clock_(clock),
+      options_(options),
+      cache_(options.cache_bytes),
+      builder_(options.max_block_insns) {
+  init();
+}
+
+void DbtEngine::init() {
+  ctx_ = std::make_unique<DbtContext>();
+  std::memset(ctx_.get(), 0, sizeof(DbtContext));
+  ctx_->engine = this;
+  flush_tlb();
+  if (!emit_runtime_routines(cache_, &DbtEngine::fallback_helper, &DbtEngine::tlb_fill_helper,
+                             options_.validate_emission, rt_))
+    throw std::runtime_error("popek: cannot emit the translator's run-time routines");
+  mem_.set_code_write_hook(&DbtEngine::code_write_hook, this);
+}
+
+DbtEngine::~DbtEngine() {
+  for (uint32_t page : cache_.code_pages()) mem_.unprotect_code_page(page);
+  mem_.set_code_write_hook(nullptr, nullptr);
+}
+
+void DbtEngine::flush() {
+  for (uint32_t page : cache_.code_pages()) mem_.unprotect_code_page(page);
+  cache_.flush();
+  flush_tlb();
+}
+
+// ---------------------------------------------------------------- mode and state
+
+bool DbtEngine::flat_segments() const {
+  if (!(cpu_.cr0 & cr0::PE) || (cpu_.eflags & flag::VM)) return false;
+  for (SegReg s : {CS, DS, ES, SS}) {
+    const SegmentCache& sc = cpu_.seg[s];
+    if (sc.base != 0 || sc.limit != 0xffffffffu || !sc.present() || !(sc.attr & seg_attr::S)) return false;
+    const uint16_t type = sc.attr & seg_attr::TYPE_MASK;
+    if (s == CS) continue;
+    if ((type & seg_attr::CODE) || !(type & seg_attr::WRITABLE) || (type & seg_attr::EXPAND_DOWN)) return false;
+  }
+  return true;
+}
+
+uint16_t DbtEngine::mode_key() const {
+  uint16_t m = 0;
+  if (cpu_.seg[CS].big()) m |= mode_bit::kCode32;
+  if (cpu_.seg[SS].big()) m |= mode_bit::kStack32;
+  if (cpu_.cr0 & cr0::PE) m |= mode_bit::kPe;
+  if (cpu_.eflags & flag::VM) m |= mode_bit::kVm;
+  if (cpu_.cr0 & cr0::PG) m |= mode_bit::kPg;
+  if (flat_segments()) m |= mode_bit::kFlat;
+  m |= static_cast<uint16_t>((cpu_.cpl & 3) << mode_bit::kCplShift);
+  return m;
+}
+
+void DbtEngine::flush_tlb() {
+  for (auto& kind : ctx_->tlb)
+    for (TlbEntry& e : kind) e = TlbEntry{kInvalidTag, 0, 0};
+  ++cache_.stats().tlb_flushes;
+}
+
+// The same limit and rights checks as Interpreter::linear_address, folded
+// into one number per (access kind, segment): the largest offset of an
+// access's last byte that passes, or -1 for "always take the slow path".
+void DbtEngine::refresh_segment_table() {
+  const bool checks_rights = (cpu_.cr0 & cr0::PE) && !(cpu_.eflags & flag::VM);
+  for (int s = 0; s < 8; ++s) {
+    for (unsigned kind = 0; kind < kTlbKinds; ++kind) {
+      int64_t limit = -1;
+      if (s < 6) {
+        const SegmentCache& sc = cpu_.seg[s];
+        const uint16_t type = sc.attr & seg_attr::TYPE_MASK;
+        const bool code = type & seg_attr::CODE;
+        bool ok = true;
+        if (checks_rights) {
+          if (!sc.present()) ok = false;
+          if (sc.attr & seg_attr::S) {
+            if (kind == unsigned(TlbKind::Write) && (code || !(type & seg_attr::WRITABLE))) ok = false;
+            if (kind == unsigned(TlbKind::Read) && code && !(type & seg_attr::READABLE)) ok = false;
+          }
+        }
+        const bool expand_down = (sc.attr & seg_attr::S) && !code && (type & seg_attr::EXPAND_DOWN);
+        if (ok && !expand_down) limit = sc.limit;
+      }
+      ctx_->seg_limit[kind][s] = limit;
+    }
+  }
+}
+
+void DbtEngine::sync_state() {
+  MmuSnapshot now{cpu_.cr0, cpu_.cr3, cpu_.cr4, mem_.a20_mask(), mem_.map_generation(), cpu_.cpl};
+  if (!(now == snapshot_)) {
+    snapshot_ = now;
+    flush_tlb();
+  }
+  refresh_segment_table();
+}
+
+bool DbtEngine::interrupt_deliverable() const {
+  if (cpu_.nmi_pending && !cpu_.in_nmi) return true;
+  return (cpu_.eflags & flag::IF) && interp_.intc && interp_.intc->intr_pending();
+}
+
+bool DbtEngine::needs_interpreter() const {
+  return cpu_.halted || cpu_.inhibit_irq || (cpu_.eflags & (flag::TF | flag::RF)) || interrupt_deliverable();
+}
+
+// ---------------------------------------------------------------- translation
+
+Block* DbtEngine::find_or_translate() {
+  const SegmentCache& cs = cpu_.seg[CS];
+  if (cpu_.eip > cs.limit) return nullptr;
+  const uint32_t linear = cs.base + cpu_.eip;
+  uint32_t pa;
+  try {
+    pa = interp_.mmu.translate(linear, AccessType::Fetch, cpu_.cpl == 3);
+  } catch (const GuestFault&) {
+    return nullptr;  // the interpreter takes the step and delivers the fault
+  }
+  BlockKey key{linear, pa & mem_.a20_mask(), cs.base, cs.limit, mode_key()};
+  if (Block* b = cache_.lookup(key)) return b;
+  return translate(key);
+}
+
+Block* DbtEngine::translate(const BlockKey& key) {
+  const uint8_t* bytes = mem_.host_ptr_read(key.phys);
+  if (!bytes) return nullptr;  // MMIO or unmapped: the interpreter runs it
+  const uint32_t eip = key.linear - key.cs_base;
+  const uint32_t to_page_end = 0x1000 - (key.phys & 0xfff);
+  const uint64_t to_limit = uint64_t(key.cs_limit) - eip + 1;
+  const bool limit_bound = to_limit < to_page_end;
+  const uint32_t available = limit_bound ? static_cast<uint32_t>(to_limit) : to_page_end;
+  GuestBlock gb;
+  builder_.build(bytes, available, limit_bound, eip, key.mode & mode_bit::kCode32,
+                 key.mode & mode_bit::kStack32, gb);
+  if (gb.insns.empty()) return nullptr;
+
+  EmitOptions opt;
+  opt.flat = key.mode & mode_bit::kFlat;
+  opt.validate = options_.validate_emission;
+  for (int attempt = 0; attempt < 70; ++attempt) {
+    auto meta = std::make_unique<Block>();
+    meta->key = key;
+    meta->eip = eip;
+    meta->guest_bytes = gb.guest_bytes();
+    meta->guest_code.assign(bytes, bytes + meta->guest_bytes);
+    EmitResult er = emit_block(gb, rt_, opt, cache_.next_code_address(), *meta);
+    if (er.error == TranslateError::AssemblerError && er.failed_insn >= 0 && er.failed_insn < 64 &&
+        !((opt.force_fallback >> er.failed_insn) & 1)) {
+      opt.force_fallback |= uint64_t(1) << er.failed_insn;  // run that one in the interpreter
+      continue;
+    }
+    if (er.error != TranslateError::None) return nullptr;
+    if (er.code.size() > cache_.free_bytes()) {
+      if (er.code.size() > cache_.block_area_bytes()) return nullptr;
+      flush();  // full: start over; the code must be re-emitted for the new base
+      continue;
+    }
+    meta->code = cache_.commit_code(er.code.data(), er.code.size());
+    meta->code_size = static_cast<uint32_t>(er.code.size());
+    const uint32_t page = key.phys >> 12;
+    if (!mem_.is_code_page(page)) {
+      mem_.protect_code_page(page);
+      sync_state();  // the map generation moved: drop write entries to this page
+    }
+    return cache_.insert(std::move(meta));
+  }
+  return nullptr;
+}
+
+const Block* DbtEngine::block_at_current() {
+  sync_state();
+  return find_or_translate();
+}
+
+// ---------------------------------------------------------------- dispatch
+
+DbtRunResult DbtEngine::run(uint64_t max_steps, const std::function<bool()>& should_stop) {
+  DbtRunResult r;
+  while (r.steps < max_steps) {
+    if (should_stop && should_stop()) {
+      r.stop = DbtStop::Requested;
+      break;
+    }
+    DispatchUnit u = dispatch(max_steps - r.steps);
+    r.steps += u.steps;
+    if (!u.block && u.step_result == StepResult::Halted) {
+      r.stop = DbtStop::Halted;
+      break;
+    }
+    if (u.step_result == StepResult::TripleFault || u.exit == ExitReason::TripleFault) {
+      r.stop = DbtStop::TripleFault;
+      break;
+    }
+    if (u.exit == ExitReason::HostError) {
+      r.stop = DbtStop::HostError;
+      break;
+    }
+  }
+  return r;
+}
+
+DispatchUnit DbtEngine::dispatch(uint64_t max_steps) {
+  sync_state();
+  if (max_steps == 0) return {};
+  if (needs_interpreter()) return interpreter_step();
+  Block* b = find_or_translate();
+  if (!b || b->insn_count > max_steps) return interpreter_step();
+  return run_block(b, max_steps);
+}
+
+DispatchUnit DbtEngine::interpreter_step() {
+  DispatchUnit u;
+  ++cache_.stats().interpreter_steps;
+  u.step_result = interp_.step();
+  u.steps = u.step_result == StepResult::Halted ? 0 : 1;
+  cache_.stats().retired_total += u.steps;
+  return u;
+}
+
+DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
+  DbtContext& c = *ctx_;
+  c.budget_left = static_cast<int64_t>(max_steps);
+  c.exit_unretired = 0;
+  c.exit_reason = uint32_t(ExitReason::BlockEnd);
+  entry_budget_ = c.budget_left;
+  clock_synced_ = 0;
+  const uint64_t fallbacks_before = fallback_steps_;
+  rt_.enter(&c, &cpu_, b->code);
+  const int64_t consumed = entry_budget_ - c.budget_left - c.exit_unretired;
+  clock_.retire(static_cast<uint64_t>(consumed - clock_synced_));
+  const uint64_t native = static_cast<uint64_t>(consumed) - (fallback_steps_ - fallbacks_before);
+  native_retired_ += native;
+  DbtStats& st = cache_.stats();
+  st.retired_native += native;
+  st.retired_total += static_cast<uint64_t>(consumed);
+  ++st.unchained_exits;
+  DispatchUnit u;
+  u.block = b;
+  u.steps = static_cast<uint64_t>(consumed);
+  u.exit = static_cast<ExitReason>(c.exit_reason);
+  return u;
+}
+
+// ---------------------------------------------------------------- helpers (called from generated code)
+
+uint32_t DbtEngine::fallback_helper(DbtContext* ctx, const FallbackSite* site) {
+  DbtEngine& e = *static_cast<DbtEngine*>(ctx->engine);
+  try {
+    return e.run_fallback(*site);
+  } catch (const std::exception& ex) {
+    e.last_error_ = ex.what();
+  } catch (...) {
+    e.last_error_ = "unknown exception in the fallback helper";
+  }
+  ctx->exit_reason = uint32_t(ExitReason::HostError);
+  ctx->exit_unretired = site->unretired_before;
+  return 1;
+}
+
+uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
+  DbtContext& c = *ctx_;
+  ++cache_.stats().fallbacks;
+  // Bring the clock up to this instruction: it may read time (IN from a timer).
+  const int64_t consumed = entry_budget_ - c.budget_left - s.unretired_before;
+  clock_.retire(static_cast<uint64_t>(consumed - clock_synced_));
+  clock_synced_ = consumed;
+  cpu_.eip = s.eip;
+  if (interrupt_deliverable() || cpu_.inhibit_irq) {
+    // Interpreter::step() would deliver instead of executing: leave, so the
+    // dispatcher does it at this instruction boundary.
+    c.exit_reason = uint32_t(ExitReason::Helper);
+    c.exit_unretired = s.unretired_before;
+    return 1;
+  }
+  const BlockKey& key = s.block->key;
+  const StepResult r = interp_.step();
+  ++clock_synced_;
+  ++fallback_steps_;
+  if (r == StepResult::TripleFault) {
+    c.exit_reason = uint32_t(ExitReason::TripleFault);
+    c.exit_unretired = s.unretired_before - 1;
+    return 1;
+  }
+  const bool diverted = cpu_.eip != s.next_eip;
+  const bool leave = (s.flags & site_flag::kAlwaysExit) || diverted || !s.block->valid || cpu_.halted ||
+                     cpu_.inhibit_irq || (cpu_.eflags & (flag::TF | flag::RF)) ||
+                     cpu_.seg[CS].base != key.cs_base || cpu_.seg[CS].limit != key.cs_limit ||
+                     mode_key() != key.mode;
+  // A system instruction or a delivered fault may change translations in
+  // ways the snapshot cannot see (INVLPG, CR3 reloaded with the same value).
+  const bool faulted = diverted && !(s.flags & site_flag::kControlTransfer);
+  if ((s.flags & site_flag::kFlushTlb) || faulted) flush_tlb();
+  sync_state();
+  if (!leave) return 0;
+  c.exit_reason = uint32_t(ExitReason::Helper);
+  c.exit_unretired = s.unretired_before - 1;
+  return 1;
+}
+
+uint32_t DbtEngine::tlb_fill_helper(DbtContext* ctx, uint32_t linear, uint32_t kind_size) {
+  DbtEngine& e = *static_cast<DbtEngine*>(ctx->engine);
+  try {
+    return e.fill_tlb(linear, kind_size);
+  } catch (...) {
+    return 0;  // the fallback path runs the instruction and reports whatever it raises
+  }
+}
+
+uint32_t DbtEngine::fill_tlb(uint32_t linear, uint32_t kind_size) {
+  const unsigned kind = kind_size & 0xff, size = kind_size >> 8;
+  DbtStats& st = cache_.stats();
+  ++st.tlb_fills;
+  if ((linear & 0xfff) + size > 0x1000) {
+    ++st.tlb_fill_failures;
+    return 0;
+  }
+  const bool write = kind == unsigned(TlbKind::Write);
+  uint32_t pa;
+  try {
+    pa = interp_.mmu.translate(linear, write ? AccessType::Write : AccessType::Read, cpu_.cpl == 3);
+  } catch (const GuestFault&) {
+    ++st.tlb_fill_failures;
+    return 0;
+  }
+  uint8_t* host = write ? mem_.host_ptr_write(pa) : mem_.host_ptr_read(pa);
+  if (!host) {  // MMIO, unmapped, ROM (write) or a page holding translated code (write)
+    ++st.tlb_fill_failures;
+    return 0;
+  }
+  const uint32_t page = linear & 0xfffff000u;
+  TlbEntry& e = ctx_->tlb[kind][(linear >> 12) & (kTlbEntries - 1)];
+  e.tag = page;
+  e.addend = reinterpret_cast<intptr_t>(host - (pa & 0xfff)) - static_cast<int64_t>(page);
+  return 1;
+}
+
+void DbtEngine::code_write_hook(void* self, uint32_t pa, unsigned) {
+  static_cast<DbtEngine*>(self)->on_code_write(pa);
+}
+
+void DbtEngine::on_code_write(uint32_t pa) {
+  const uint32_t page = pa >> 12;
+  cache_.invalidate_page(page);
+  mem_.unprotect_code_page(page);
+}
+
+}  // namespace popek::dbt

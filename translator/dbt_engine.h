@@ -1,0 +1,144 @@
+// DbtEngine: runs the guest through translated blocks, on the same CpuState,
+// PhysicalMemory, IoBus, VirtualClock and InterruptController as the
+// Interpreter, which it uses for everything it does not translate
+// (fallbacks, interrupt and exception delivery, HLT, single-stepping).
+//
+// Steps. The engine counts exactly what Interpreter::step() counts: one step
+// per instruction, per delivered fault and per delivered interrupt, and it
+// advances the VirtualClock by the same amounts, at the latest before any
+// instruction that can observe time (every I/O instruction is a fallback,
+// and the clock is brought up to date before each fallback). Interrupts are
+// taken only at block boundaries; every instruction that can make one
+// deliverable (IF set, an I/O write, a mode change) ends its block, so the
+// guest sees them at the same instruction as under the interpreter. A block
+// runs only if it fits in the remaining step budget, so a run of N steps
+// stops where the interpreter's would.
+//
+// Host safety. Translated code never divides natively, never executes a
+// guest memory access outside the host pointer its TLB entry proved, and
+// returns to the dispatcher through bounded paths; C++ exceptions never
+// cross generated code (helpers catch at their boundary).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/interpreter.h"
+#include "translator/block_builder.h"
+#include "translator/dbt_context.h"
+#include "translator/runtime_routines.h"
+#include "translator/translation_cache.h"
+
+namespace popek::dbt {
+
+struct DbtOptions {
+  size_t cache_bytes = TranslationCache::kDefaultCodeBytes;
+  unsigned max_block_insns = BlockBuilder::kDefaultMaxInsns;
+#ifdef NDEBUG
+  bool validate_emission = false;  // asmjit's assembler validation
+#else
+  bool validate_emission = true;
+#endif
+};
+
+enum class DbtStop : uint8_t {
+  Budget,       // ran max_steps steps
+  Halted,       // HLT: the CPU waits for an interrupt (Interpreter::step() returned Halted)
+  TripleFault,  // the interpreter's on_triple_fault hook has run
+  Requested,    // should_stop() returned true
+  HostError,    // an internal error (a C++ exception in a helper); see last_error()
+};
+
+struct DbtRunResult {
+  uint64_t steps = 0;
+  DbtStop stop = DbtStop::Budget;
+};
+
+// What one dispatch did (for the verify engine and tracing).
+struct DispatchUnit {
+  const Block* block = nullptr;  // null: the interpreter took one step
+  uint64_t steps = 0;
+  StepResult step_result = StepResult::Ok;
+  ExitReason exit = ExitReason::BlockEnd;
+};
+
+class DbtEngine {
+ public:
+  // Shares `interp` (its CpuState, memory, I/O bus, clock, interrupt
+  // controller, hooks and MMU). This is how a Machine wires it.
+  explicit DbtEngine(Interpreter& interp, const DbtOptions& options = {});
+  // Owns an interpreter built on these parts (tests).
+  DbtEngine(CpuState& cpu, PhysicalMemory& mem, IoBus& io, VirtualClock& clock, InterruptController* intc,
+            const DbtOptions& options = {});
+  ~DbtEngine();
+  DbtEngine(const DbtEngine&) = delete;
+  DbtEngine& operator=(const DbtEngine&) = delete;
+
+  // Runs up to `max_steps` steps. should_stop is checked between blocks and
+  // interpreter steps (e.g. the machine's exit or reset request).
+  DbtRunResult run(uint64_t max_steps, const std::function<bool()>& should_stop = {});
+  // One dispatch: one block (at most `max_steps` slots) or one interpreter step.
+  DispatchUnit dispatch(uint64_t max_steps);
+
+  // Drops every translation (e.g. after a machine reset or a memory map change).
+  void flush();
+  // Instructions retired: by translated code plus by the interpreter.
+  uint64_t retired() const { return native_retired_ + interp_.retired(); }
+  const DbtStats& stats() const { return cache_.stats(); }
+  Interpreter& interpreter() { return interp_; }
+  const std::string& last_error() const { return last_error_; }
+
+  // The block for the current CS:EIP, translated if needed (tests, tracing).
+  const Block* block_at_current();
+  // Guest and host disassembly of a block, through Zydis.
+  static std::string disassemble(const Block& b);
+
+ private:
+  struct MmuSnapshot {
+    uint32_t cr0 = 0, cr3 = 0, cr4 = 0, a20_mask = 0;
+    uint64_t map_generation = ~0ull;
+    uint8_t cpl = 0xff;
+    bool operator==(const MmuSnapshot&) const = default;
+  };
+
+  void init();
+  bool needs_interpreter() const;
+  bool interrupt_deliverable() const;
+  uint16_t mode_key() const;
+  bool flat_segments() const;
+  Block* find_or_translate();
+  Block* translate(const BlockKey& key);
+  DispatchUnit interpreter_step();
+  DispatchUnit run_block(Block* b, uint64_t max_steps);
+  void sync_state();  // TLB flush on MMU changes; segment table refresh
+  void refresh_segment_table();
+  void flush_tlb();
+  uint32_t run_fallback(const FallbackSite& site);
+  uint32_t fill_tlb(uint32_t linear, uint32_t kind_size);
+  void on_code_write(uint32_t pa);
+
+  static uint32_t fallback_helper(DbtContext* ctx, const FallbackSite* site);
+  static uint32_t tlb_fill_helper(DbtContext* ctx, uint32_t linear, uint32_t kind_size);
+  static void code_write_hook(void* self, uint32_t pa, unsigned size);
+
+  std::unique_ptr<Interpreter> owned_interp_;
+  Interpreter& interp_;
+  CpuState& cpu_;
+  PhysicalMemory& mem_;
+  VirtualClock& clock_;
+  DbtOptions options_;
+  TranslationCache cache_;
+  RuntimeRoutines rt_;
+  BlockBuilder builder_;
+  std::unique_ptr<DbtContext> ctx_;
+  MmuSnapshot snapshot_;
+  // Step accounting of the block entry in progress.
+  int64_t entry_budget_ = 0;
+  int64_t clock_synced_ = 0;
+  uint64_t fallback_steps_ = 0;
+  uint64_t native_retired_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace popek::dbt
