@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "translator/block_disassembly.h"
 #include "translator/block_emitter.h"
 
 namespace popek::dbt {
@@ -193,6 +194,13 @@ Block* DbtEngine::translate(const BlockKey& key) {
     return cache_.insert(std::move(meta));
   }
   return nullptr;
+}
+
+std::string DbtEngine::disassemble(const Block& b) const {
+  return disassemble_block(b, {{rt_.exit_spill, "exit_spill"},
+                               {rt_.exit_nospill, "exit_nospill"},
+                               {rt_.fallback, "fallback"},
+                               {rt_.tlb_fill, "tlb_fill"}});
 }
 
 const Block* DbtEngine::block_at_current() {

@@ -91,8 +91,9 @@ class DbtEngine {
 
   // The block for the current CS:EIP, translated if needed (tests, tracing).
   const Block* block_at_current();
-  // Guest and host disassembly of a block, through Zydis.
-  static std::string disassemble(const Block& b);
+  // Guest and host disassembly of a block, through Zydis, with the run-time
+  // routines named.
+  std::string disassemble(const Block& b) const;
 
  private:
   struct MmuSnapshot {

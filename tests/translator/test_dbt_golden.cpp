@@ -1,0 +1,115 @@
+// Golden host code: the exact x86-64 sequence emitted for a few key guest
+// instructions, disassembled with Zydis. A change here is a change in code
+// quality (or in the register convention) and should be reviewed as such.
+#include "tests/translator/dbt_fixture.h"
+
+namespace popek::test {
+namespace {
+
+using Golden = DualFixture;
+
+// Host code emitted for guest instruction `k` of the block at 0x1000.
+std::string host_code_of(dbt::DbtEngine& e, unsigned k) {
+  const dbt::Block* b = e.block_at_current();
+  if (!b) return "(no block)";
+  std::string text = e.disassemble(*b);
+  // Keep only the lines of instruction k: between its guest line and the next.
+  std::istringstream in(text);
+  std::string line, out;
+  int index = -1;
+  while (std::getline(in, line)) {
+    const bool label = !line.empty() && line.back() == ':';
+    if (label && index >= 0) break;  // "cold:" ends the body
+    const bool guest_line = !label && line.size() > 2 && line[0] == ' ' && line[1] == ' ' && line[2] != ' ';
+    if (guest_line) ++index;
+    if (label) continue;
+    if (index == static_cast<int>(k) && !guest_line) out += line.substr(6) + "\n";
+  }
+  return out;
+}
+
+TEST_F(Golden, RegisterAdd) {
+  flat32();
+  load(0x1000, {0x01, 0xd8, 0xf4});  // add eax, ebx; hlt
+  EXPECT_EQ(host_code_of(*dbt, 0), "add eax, ebx\n");
+}
+
+TEST_F(Golden, AddToMemoryFlagsDead) {
+  flat32();
+  load(0x1000, {0x01, 0x43, 0x04, 0xf4});  // add [ebx+4], eax; hlt
+  EXPECT_EQ(host_code_of(*dbt, 0),
+            "lea r8d, [rbx+0x04]\n"
+            "mov r9d, r8d\n"
+            "shr r9d, 0x08\n"
+            "and r9d, 0x3FF0\n"
+            "lea r11d, [r8+0x03]\n"
+            "and r11d, 0xFFFFF000\n"
+            "cmp r11d, [r13+r9*1+0x40C0]\n"  // the write TLB: add is read-modify-write
+            "jnz <+0x6c>\n"
+            "add r8, [r13+r9*1+0x40C8]\n"
+            "add [r8], eax\n");
+}
+
+TEST_F(Golden, AdcToMemoryFlagsLive) {
+  flat32();
+  load(0x1000, {0x11, 0x43, 0x04, 0xf4});  // adc [ebx+4], eax (reads CF); hlt
+  EXPECT_EQ(host_code_of(*dbt, 0),
+            "mov r10, rax\n"
+            "lahf\n"
+            "seto al\n"
+            "xchg r10, rax\n"
+            "lea r8d, [rbx+0x04]\n"
+            "mov r9d, r8d\n"
+            "shr r9d, 0x08\n"
+            "and r9d, 0x3FF0\n"
+            "lea r11d, [r8+0x03]\n"
+            "and r11d, 0xFFFFF000\n"
+            "cmp r11d, [r13+r9*1+0x40C0]\n"
+            "jnz <+0x83>\n"
+            "add r8, [r13+r9*1+0x40C8]\n"
+            "xchg r10, rax\n"
+            "cmp al, 0x81\n"
+            "sahf\n"
+            "xchg r10, rax\n"
+            "adc [r8], eax\n");
+}
+
+TEST_F(Golden, ConditionalBranchExits) {
+  flat32();
+  load(0x1000, {0x39, 0xd8, 0x74, 0x10});  // cmp eax, ebx; jz +0x10
+  EXPECT_EQ(host_code_of(*dbt, 1),
+            "jz <+0x13>\n"
+            "mov dword ptr [r15+0x20], 0x1004\n"
+            "jmp exit_spill\n"
+            "mov dword ptr [r15+0x20], 0x1014\n"
+            "jmp exit_spill\n");
+}
+
+TEST_F(Golden, WholeBlockListing) {
+  flat32();
+  load(0x1000, {0x01, 0xd8, 0xf7, 0xf3, 0xf4});  // add eax, ebx; div ebx (fallback); hlt
+  const dbt::Block* b = dbt->block_at_current();
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(dbt->disassemble(*b).substr(dbt->disassemble(*b).find('\n') + 1),
+            "  entry:\n"
+            "      sub qword ptr [r13], 0x03\n"
+            "      jl <+0x38>\n"
+            "  00001000  add eax, ebx\n"
+            "      add eax, ebx\n"
+            "  00001002  div ebx\n"
+            "      mov r9, <imm64>\n"
+            "      call fallback\n"
+            "  00001004  hlt\n"
+            "      mov r9, <imm64>\n"
+            "      call fallback\n"
+            "      mov dword ptr [r15+0x20], 0x1005\n"
+            "      jmp exit_spill\n"
+            "  cold:\n"
+            "      add qword ptr [r13], 0x03\n"
+            "      mov dword ptr [r13+0x0C], 0x02\n"
+            "      mov dword ptr [r15+0x20], 0x1000\n"
+            "      jmp exit_spill\n");
+}
+
+}  // namespace
+}  // namespace popek::test
