@@ -173,7 +173,8 @@ class Interpreter {
   // ---- system helpers (core/segmentation.cpp, core/interrupts.cpp, core/task_switch.cpp) ----
   void load_segment(SegReg seg, uint16_t selector);          // MOV/POP Sreg semantics for the current mode
   void load_segment_real(SegReg seg, uint16_t selector);     // base = selector << 4
-  // Loads CS for a far transfer in real/V86 mode.
+  // Far transfers in every mode (protected mode: code segments, call gates,
+  // task gates and TSSs, privilege changes; core/far_transfer.cpp, iret.cpp).
   void far_jump(uint16_t selector, uint32_t offset, unsigned opsize);
   void far_call(uint16_t selector, uint32_t offset, unsigned opsize);
   void far_return(unsigned opsize, uint16_t imm);
@@ -188,7 +189,7 @@ class Interpreter {
   void on_cr_write(int cr, uint32_t old_value);
 
   // ---- I/O with IOPL and TSS bitmap checks ----
-  bool io_permitted(uint16_t port, unsigned size);  // raises nothing; callers raise #GP(0)
+  bool io_permitted(uint16_t port, unsigned size);  // only #PF (reading the TSS); callers raise #GP(0)
   uint32_t io_in(uint16_t port, unsigned size);
   void io_out(uint16_t port, unsigned size, uint32_t value);
 

@@ -16,6 +16,9 @@ void Mmu::flush(bool include_global) {
 void Mmu::invlpg(uint32_t linear) {
   Entry& e = tlb_[(linear >> 12) % kEntries];
   if (e.tag == (linear >> 12) + 1) e = Entry{0, 0, 0};
+  // Any address inside a 4 MiB page invalidates the whole page (SDM INVLPG).
+  for (Entry& s : tlb_)
+    if ((s.perms & kLarge) && s.tag && ((s.tag - 1) >> 10) == (linear >> 22)) s = Entry{0, 0, 0};
 }
 
 void Mmu::page_fault(uint32_t linear, bool present, AccessType type, bool user) {
@@ -81,6 +84,7 @@ uint32_t Mmu::walk(uint32_t linear, AccessType type, bool user) {
     if (eff_rw && eff_us) perms |= kWriteUser;
   }
   if (global) perms |= kGlobal;
+  if (big) perms |= kLarge;
   tlb_[(linear >> 12) % kEntries] = Entry{(linear >> 12) + 1, phys_page, perms};
   return (phys_page << 12) | (linear & 0xfff);
 }

@@ -39,7 +39,8 @@ class Mmu {
  private:
   static constexpr unsigned kEntries = 256;
   enum Perm : uint8_t {
-    kReadSup = 1, kReadUser = 2, kWriteSup = 4, kWriteUser = 8, kGlobal = 16
+    kReadSup = 1, kReadUser = 2, kWriteSup = 4, kWriteUser = 8, kGlobal = 16,
+    kLarge = 32  // a 4 KiB slice of a 4 MiB page (INVLPG drops every slice)
   };
   struct Entry {
     uint32_t tag;  // linear page number + 1 (0 = invalid)

@@ -144,6 +144,22 @@ TEST_F(SystemTlb, GlobalPagesSurviveCr3ButNotPgeToggle) {
   EXPECT_EQ(store_through_linear(), kPageB);
 }
 
+TEST_F(SystemTlb, InvlpgDropsEveryTranslationOfALargePage) {
+  enable_paging();
+  cpu.cr4 |= cr4::PSE;
+  mem.write32(kPd + 4, 0x800000 | 0x83);  // linear 4-8 MiB: one 4 MiB page at 8 MiB
+  interp.mmu.flush(true);
+  // sidt [0x402000] caches the 4 KiB slice at 0x402000 of the large page
+  // (a TLB slot no other access of this test uses).
+  const std::initializer_list<uint8_t> sidt_402000 = {0x0f, 0x01, 0x0d, 0x00, 0x20, 0x40, 0x00};
+  run1(sidt_402000);
+  EXPECT_EQ(mem.read16(0x802000), 0x7ff);
+  mem.write32(kPd + 4, 0xc00000 | 0x83);  // remap the large page to 12 MiB
+  run1({0x0f, 0x01, 0x3d, 0x00, 0x00, 0x40, 0x00});  // invlpg [0x400000]: same large page
+  run1(sidt_402000);
+  EXPECT_EQ(mem.read16(0xc02000), 0x7ff) << "INVLPG of any address in a large page drops all of it";
+}
+
 TEST_F(SystemPrivileged, DebugRegisters) {
   protected_mode(0);
   cpu.regs[EAX] = 0xffffffffu;
