@@ -72,6 +72,21 @@ bool host_register_form_valid(uint8_t opcode, uint8_t modrm) {
   }
 }
 
+bool host_memory_form_valid(uint8_t opcode, unsigned reg) {
+  // Bit r set: ModRM.reg = r is an engine memory form of that opcode.
+  static constexpr uint8_t kValid[8] = {
+      0xff,  // D8: FADD..FDIVR m32fp
+      0x0d,  // D9: FLD, FST, FSTP m32fp
+      0xff,  // DA: FIADD..FIDIVR m32int
+      0xad,  // DB: FILD, FIST, FISTP m32int; FLD, FSTP m80fp
+      0xff,  // DC: FADD..FDIVR m64fp
+      0x0d,  // DD: FLD, FST, FSTP m64fp
+      0xff,  // DE: FIADD..FIDIVR m16int
+      0xfd,  // DF: FILD, FIST, FISTP m16int; FBLD, FILD m64, FBSTP, FISTP m64
+  };
+  return opcode >= 0xD8 && opcode <= 0xDF && reg < 8 && ((kValid[opcode - 0xD8] >> reg) & 1);
+}
+
 HostFlags host_execute_reg(uint8_t opcode, uint8_t modrm, HostFpuImage& img, uint8_t flags_in) {
   uint16_t ax = kRegisterStubs[(opcode - 0xD8) * 64 + (modrm & 63)](&img, nullptr, flags_in);
   return HostFlags{static_cast<uint8_t>(ax >> 8), (ax & 1) != 0};

@@ -56,5 +56,8 @@ void host_execute_mem(uint8_t opcode, unsigned reg, HostFpuImage& img, void* mem
 // guest handlers only pass encodings Zydis decoded to an i686 x87 mnemonic,
 // and this is the last line of defence against handing the host a #UD.
 bool host_register_form_valid(uint8_t opcode, uint8_t modrm);
+// True if (opcode, ModRM.reg) is a memory form of at most 10 bytes that
+// the engine may run (not the environment/control forms, not FISTTP).
+bool host_memory_form_valid(uint8_t opcode, unsigned reg);
 
 }  // namespace popek::x87

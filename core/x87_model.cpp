@@ -259,6 +259,7 @@ void run_engine(Interpreter& in, const DecodedInsn& d, const EngineForm& form) {
   MemRef mem{DS, 0};
   unsigned size = 0;
   if (mi >= 0) {
+    if (!host_memory_form_valid(opcode, (modrm >> 3) & 7)) raise_fault(vec::UD);
     mem = memory_ref(in, d, mi);
     size = std::min(d.ops[mi].size / 8u, 10u);
     if (form.mem == MemDir::Load)
