@@ -43,8 +43,9 @@
 //    decoded in the format in effect at the time of the write.
 //  - Divider settings 000 and 001 (4.19 MHz and 1.05 MHz time bases) count
 //    as running at 32.768 kHz, as in QEMU; 011, 10x and 11x stop the clock.
-//  - UIP reads 1 during the last 244 us before each update; the update
-//    itself is instantaneous (the registers are never seen half-updated).
+//  - UIP reads 1 during the 2228 us before each second boundary (the 244 us
+//    setup time plus the 1984 us update cycle); the registers change at the
+//    boundary, all at once, so they are never seen half-updated.
 //  - DSE is stored but no daylight-saving jumps are made (guests and
 //    firmware in practice keep it clear; QEMU ignores it too).
 //  - The century byte 0x32 follows the year: it is rendered in the current
@@ -72,7 +73,9 @@ class CmosRtc : public IoDevice {
   static constexpr uint16_t kDataPort = 0x71;
   static constexpr unsigned kRamSize = 128;
   static constexpr uint64_t kNsPerSecond = 1'000'000'000;
-  static constexpr uint64_t kUipWindowNs = 244'141;  // 8 cycles of 32.768 kHz
+  // UIP rises 244 us (8 cycles of 32.768 kHz) before the update cycle, which
+  // itself lasts 1984 us (65 cycles); the new time appears at its end.
+  static constexpr uint64_t kUipWindowNs = 244'141 + 1'983'643;
 
   // Register indexes.
   enum Reg : uint8_t {

@@ -77,8 +77,9 @@ void Uart16550::rx_push(uint8_t byte, uint8_t errors) {
 }
 
 uint8_t Uart16550::rx_pop() {
-  if (rx_.empty()) return 0;  // RBR of an empty receiver: the chip returns stale data; 0 here
+  if (rx_.empty()) return last_rx_;  // an empty receiver repeats the last byte read
   const uint8_t b = rx_.front().byte;
+  last_rx_ = b;
   rx_.pop_front();
   if (!rx_.empty()) line_errors_ |= rx_.front().errors;
   restart_timeout();

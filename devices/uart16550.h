@@ -204,6 +204,7 @@ class Uart16550 : public IoDevice {
   bool fifo_enabled_ = false;   // FCR bit 0
   uint8_t fcr_high_ = 0;        // FCR bits 7..6 (trigger) and bit 3 (DMA) as written
   std::deque<RxChar> rx_;       // RX FIFO (depth 1 in 16450 mode)
+  uint8_t last_rx_ = 0;         // RBR value once the receiver is empty
   uint8_t line_errors_ = 0;     // latched LSR OE/PE/FE/BI, cleared by reading LSR
   uint8_t msr_deltas_ = 0;      // MSR bits 3..0
   uint8_t msr_status_ = 0;      // MSR bits 7..4 as last evaluated (for deltas)

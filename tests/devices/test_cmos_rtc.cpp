@@ -119,6 +119,27 @@ TEST_F(CmosRtcTest, TwelveHourMode) {
   EXPECT_EQ(rd(0x04), 19);
 }
 
+TEST_F(CmosRtcTest, TwelveHourRolloverAndAlarmInTwelveHourFormat) {
+  wr(0x0B, 0x80);  // SET, BCD, 12-hour
+  wr(0x04, 0x11);  // 11 AM
+  wr(0x02, 0x59);
+  wr(0x00, 0x58);
+  wr(0x05, 0x92);  // alarm 12 PM
+  wr(0x03, 0x00);
+  wr(0x01, 0x00);
+  wr(0x0B, 0x20);  // AIE, BCD, 12-hour
+  go(kSec + 1);
+  EXPECT_EQ(rd(0x04), 0x11);
+  EXPECT_FALSE(irq_level);
+  go(2 * kSec + 1);
+  EXPECT_EQ(rd(0x04), 0x92);
+  EXPECT_EQ(rd(0x02), 0x00);
+  EXPECT_EQ(rd(0x00), 0x00);
+  EXPECT_TRUE(irq_level);
+  EXPECT_EQ(rd(0x0C) & 0xA0, 0xA0);
+  EXPECT_EQ(rtc.now().hour, 12);
+}
+
 TEST_F(CmosRtcTest, SetBitInhibitsUpdatesAndGuestSetsTime) {
   wr(0x0B, 0x82);  // SET, BCD, 24h
   wr(0x00, 0x59);
@@ -166,9 +187,11 @@ TEST_F(CmosRtcTest, LeapDayAndLongIdleCatchUp) {
 }
 
 TEST_F(CmosRtcTest, UipIsSetJustBeforeEachUpdate) {
-  go(kSec - 300'000);
+  go(kSec - 2'300'000);
   EXPECT_EQ(rd(0x0A) & 0x80, 0);
-  go(kSec - 200'000);
+  go(kSec - 2'200'000);
+  EXPECT_EQ(rd(0x0A) & 0x80, 0x80);
+  go(kSec - 1000);
   EXPECT_EQ(rd(0x0A) & 0x80, 0x80);
   EXPECT_EQ(rd(0x00), 0x00);  // the update has not happened yet
   go(kSec);
