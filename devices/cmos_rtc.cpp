@@ -152,6 +152,13 @@ uint64_t CmosRtc::periodic_edge_time(uint64_t k) const {
 void CmosRtc::sync() {
   if (!divider_running()) return;
   const uint64_t now_ns = clock_.now();
+  // Should the virtual clock ever be rewound (VirtualClock::reset), keep the
+  // phase anchors within reach instead of stalling until time catches up.
+  if (next_update_ns_ > now_ns + kNsPerSecond) next_update_ns_ = now_ns + kNsPerSecond;
+  if (divider_origin_ns_ > now_ns) {
+    divider_origin_ns_ = now_ns;
+    periodic_seen_ = 0;
+  }
   if (now_ns >= next_update_ns_) {
     uint64_t n = (now_ns - next_update_ns_) / kNsPerSecond + 1;
     next_update_ns_ += n * kNsPerSecond;

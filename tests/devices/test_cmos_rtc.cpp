@@ -376,6 +376,16 @@ TEST_F(CmosRtcTest, EquipmentBootOrderCpusAndChecksum) {
   EXPECT_EQ(rd(0x32), 0x21);
 }
 
+TEST_F(CmosRtcTest, RewoundVirtualClockDoesNotStallTheRtc) {
+  go(5 * kSec + kMs);
+  EXPECT_EQ(rd(0x00), 0x05);
+  clock.reset();
+  wait(kSec);
+  rd(0x00);  // re-anchors
+  wait(2 * kSec);
+  EXPECT_GE(rd(0x00), 0x06);
+}
+
 TEST_F(CmosRtcTest, HostTimeModeStartsNearTheWallClock) {
   CmosRtc host(clock);
   const CmosRtc::DateTime t = host.now();
