@@ -11,8 +11,9 @@
 //   without CD, is #GP(0). CR4: VME and PVI are not implemented (CPUID does
 //   not report VME) and, like PAE and every other reserved bit, #GP(0).
 // - DR4/DR5 alias DR6/DR7 unless CR4.DE (then #UD); DR7.GD makes the next
-//   MOV DR a #DB fault with DR6.BD. Breakpoint matching (DR0-DR3 against
-//   instruction fetches and data accesses) is not implemented.
+//   MOV DR a #DB fault with DR6.BD. DR0-DR3 instruction breakpoints are
+//   matched (check_instruction_breakpoints); data and I/O breakpoints
+//   (R/W = 01, 10, 11) are not.
 #include <cstdint>
 
 #include "core/system_internal.h"
@@ -193,6 +194,20 @@ void sys::MOV_DRn(Interpreter& in, const DecodedInsn& d) {
   if (n == 6) cpu.dr[6] = (v & kDr6Writable) | kDr6Fixed1;
   else if (n == 7) cpu.dr[7] = (v & ~kDr7Reserved0) | kDr7Fixed1;
   else cpu.dr[n] = v;
+}
+
+void Interpreter::check_instruction_breakpoints() {
+  const uint32_t linear = cpu.seg[CS].base + cpu.eip;
+  const uint32_t dr7 = cpu.dr[7];
+  uint32_t hits = 0;
+  for (int i = 0; i < 4; ++i) {
+    const bool enabled = dr7 & (3u << (2 * i));            // Ln or Gn
+    const bool execute = ((dr7 >> (16 + 4 * i)) & 0xf) == 0;  // R/W = 00, LEN = 00
+    if (enabled && execute && cpu.dr[i] == linear) hits |= 1u << i;
+  }
+  if (!hits) return;
+  cpu.dr[6] |= hits;
+  raise_fault(vec::DB);
 }
 
 void Interpreter::on_cr_write(int cr, uint32_t old) {

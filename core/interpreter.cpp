@@ -370,6 +370,7 @@ StepResult Interpreter::step() {
     const bool single_step = cpu.eflags & flag::TF;
     suppress_single_step = false;
     try {
+      if ((cpu.dr[7] & 0xff) && !(cpu.eflags & flag::RF)) check_instruction_breakpoints();
       const DecodedInsn& d = fetch_decode_cached();
       cur = &d;
       next_eip = insn_eip + d.insn.length;

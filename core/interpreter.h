@@ -187,6 +187,10 @@ class Interpreter {
   void set_cpl(unsigned cpl) { cpu.cpl = static_cast<uint8_t>(cpl); }
   // Recomputes anything derived from CR0/CR4/EFLAGS changes (TLB flush on CR3/paging toggles, etc.).
   void on_cr_write(int cr, uint32_t old_value);
+  // Raises #DB (a fault, DR6.Bn set) if an enabled DR0-DR3 instruction
+  // breakpoint matches CS:EIP (core/interp_privileged.cpp). The step loop
+  // calls it before each fetch while DR7 enables any breakpoint and RF = 0.
+  void check_instruction_breakpoints();
 
   // ---- I/O with IOPL and TSS bitmap checks ----
   bool io_permitted(uint16_t port, unsigned size);  // only #PF (reading the TSS); callers raise #GP(0)

@@ -10,8 +10,9 @@
 // (its EIP is the one pushed).
 //
 // A 16-bit incoming TSS sets the upper halves of the general registers to
-// 0xFFFF, clears EFLAGS[31:16] and nulls FS and GS (the P6 behaviour Bochs
-// documents). The TSS debug trap bit (T) is loaded but not acted upon.
+// 0xFFFF, clears EFLAGS[31:16] and nulls FS and GS (the SDM leaves these
+// undefined; this is what Bochs does). The TSS debug trap bit (T) is not
+// acted upon (no #DB with DR6.BT after the switch).
 #include <cstdint>
 
 #include "core/system_internal.h"

@@ -188,6 +188,29 @@ TEST_F(SystemPrivileged, DebugRegisters) {
   EXPECT_FALSE(cpu.dr[7] & 0x2000) << "GD cleared for the handler";
 }
 
+TEST_F(SystemPrivileged, InstructionBreakpointFaultsUntilRfIsSet) {
+  protected_mode(0);
+  cpu.eflags = flag::IF | flag::FIXED1;
+  cpu.dr[1] = kCodeAt;
+  cpu.dr[7] = 0x400 | (1u << 3) | (0x1u << 20);  // G1 with R/W1 = 01 (data write): not an execute match
+  run1({0xfa});  // cli
+  EXPECT_EQ(cpu.eip, kCodeAt + 1);
+  cpu.dr[7] = 0x400 | (1u << 3);  // G1, execute
+  cpu.eflags |= flag::IF;
+  run1({0xfa});
+  expect_fault_no_error(vec::DB);
+  EXPECT_EQ(cpu.dr[6] & 0xf, 0x2u) << "DR6.B1";
+  EXPECT_FALSE(stack32(2) & flag::RF) << "no RF for an instruction-breakpoint #DB";
+  EXPECT_TRUE(stack32(2) & flag::IF) << "CLI did not run";
+  // Resume with RF = 1 (as the handler's IRET would): the instruction runs.
+  cpu.eip = kCodeAt;
+  cpu.eflags |= flag::RF | flag::IF;
+  step();
+  EXPECT_EQ(cpu.eip, kCodeAt + 1);
+  EXPECT_FALSE(cpu.eflags & flag::IF);
+  EXPECT_FALSE(cpu.eflags & flag::RF) << "RF cleared after the instruction";
+}
+
 TEST_F(SystemPrivileged, LgdtSgdtOperandSizes) {
   real_mode();
   mem.write16(0x200, 0x1234);
