@@ -393,5 +393,30 @@ TEST_F(CmosRtcTest, HostTimeModeStartsNearTheWallClock) {
   EXPECT_LE(t.year, 2200);
 }
 
+TEST_F(CmosRtcTest, RandomGuestTrafficIsHarmless) {
+  uint32_t x = 12345;
+  auto next = [&x] {
+    x = x * 1103515245u + 12345u;
+    return static_cast<uint8_t>(x >> 16);
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const uint8_t index = next();
+    bus.write(0x70, 1, index);
+    if (next() & 1) {
+      bus.write(0x71, 1, next());
+    } else {
+      bus.read(0x71, 1);
+    }
+    if ((i & 63) == 0) wait(next() * 100'000ull);
+  }
+  // Whatever the guest did, the chip still answers and time still moves.
+  wr(0x0A, 0x26);
+  wr(0x0B, 0x06);
+  const uint8_t before = rd(0x00);
+  wait(2 * kSec);
+  EXPECT_NE(rd(0x00), before);
+  EXPECT_EQ(rd(0x0D), 0x80);
+}
+
 }  // namespace
 }  // namespace popek

@@ -430,5 +430,36 @@ TEST_F(I8042Test, ResetRestoresPowerOnState) {
   EXPECT_FALSE(irq1);
 }
 
+TEST_F(I8042Test, RandomGuestTrafficIsHarmless) {
+  uint32_t x = 777;
+  auto next = [&x] {
+    x = x * 1103515245u + 12345u;
+    return static_cast<uint8_t>(x >> 16);
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const uint8_t r = next();
+    if (r < 64) {
+      cmd(next());
+    } else if (r < 160) {
+      data(next());
+    } else if (r < 200) {
+      read_data();
+    } else if (r < 220) {
+      kbc.key_event(static_cast<KeyCode>(next() % static_cast<int>(KeyCode::Count)), next() & 1);
+    } else {
+      kbc.mouse_motion(static_cast<int8_t>(next()) * 5, static_cast<int8_t>(next()) * 5, next() % 5);
+    }
+    EXPECT_LE(kbc.keyboard().queued(), Ps2Keyboard::kQueueCapacity);
+    EXPECT_LE(kbc.mouse().queued(), Ps2Mouse::kQueueCapacity);
+  }
+  // Still a working controller afterwards.
+  kbc.reset();
+  cmd(0xAA);
+  EXPECT_EQ(read_data(), 0x55);
+  // An out-of-range key code is ignored.
+  kbc.key_event(static_cast<KeyCode>(250), true);
+  EXPECT_EQ(status() & I8042::kStatusObf, 0);
+}
+
 }  // namespace
 }  // namespace popek

@@ -246,5 +246,30 @@ TEST_F(UartTest, ResetKeepsDivisorAndClearsState) {
   EXPECT_EQ(log.size(), 1u);
 }
 
+TEST_F(UartTest, RandomGuestTrafficIsHarmless) {
+  uint32_t x = 4242;
+  auto next = [&x] {
+    x = x * 1103515245u + 12345u;
+    return static_cast<uint8_t>(x >> 16);
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const uint8_t r = next();
+    const uint8_t reg = next() & 7;
+    if (r < 100) {
+      out(reg, next());
+    } else if (r < 200) {
+      in(reg);
+    } else if (r < 240) {
+      uart.receive(next());
+    } else {
+      wait(next() * 1000ull);
+    }
+  }
+  uart.reset();
+  setup(0x07, 0x00);
+  out(0, 'k');
+  EXPECT_EQ(sent.back(), 'k');
+}
+
 }  // namespace
 }  // namespace popek
