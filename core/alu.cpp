@@ -1,50 +1,19 @@
-// Host-executed ALU primitives (see alu.h for the contract).
-//
-// Each primitive is the guest instruction itself, run on host registers
-// between a load of the guest's arithmetic flags into RFLAGS and a read-back.
-// The pushfq/popfq pair runs 128 bytes below RSP so that it never overwrites
-// the System V red zone, where the compiler may keep locals of a leaf function;
-// for the same reason every operand is a register (never an RSP-relative
-// memory operand, whose displacement the RSP adjustment would invalidate).
+// Host-executed ALU primitives (see alu.h for the contract; the inline-asm
+// conventions are in alu_internal.h). Shifts, rotates, double shifts and bit
+// tests, whose undefined flags depend on the encoding, are in alu_shift.cpp.
 #include "core/alu.h"
 
 #include <climits>
 
+#include "core/alu_internal.h"
+
 namespace popek::alu {
+
+using namespace detail;
 
 namespace {
 
-constexpr uint32_t kArith = 0x8d5;  // CF PF AF ZF SF OF
 constexpr uint32_t CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80;
-
-// ~0x8d5 as a sign-extended imm32: keeps the host's non-arithmetic flags.
-#define POPEK_FLAGS_IN            \
-  "lea -128(%%rsp), %%rsp\n\t"    \
-  "pushfq\n\t"                    \
-  "andq $-2262, (%%rsp)\n\t"      \
-  "orq %[fin], (%%rsp)\n\t"       \
-  "popfq\n\t"
-#define POPEK_FLAGS_OUT  \
-  "\n\tpushfq\n\t"       \
-  "popq %[fout]\n\t"     \
-  "lea 128(%%rsp), %%rsp"
-
-// Expands MACRO(mnemonic, AT&T size suffix, operand-modifier) for the width.
-#define POPEK_BY_WIDTH(MACRO, mn)            \
-  switch (bits) {                            \
-    case 8: MACRO(mn, "b", "b"); break;      \
-    case 16: MACRO(mn, "w", "w"); break;     \
-    default: MACRO(mn, "l", "k"); break;     \
-  }
-#define POPEK_BY_WIDTH_16_32(MACRO, mn)      \
-  switch (bits) {                            \
-    case 16: MACRO(mn, "w", "w"); break;     \
-    default: MACRO(mn, "l", "k"); break;     \
-  }
-
-uint32_t mask_of(unsigned bits) { return bits >= 32 ? 0xffffffffu : (1u << bits) - 1; }
-uint64_t flags_arg(uint32_t flags_in) { return flags_in & kArith; }
-uint32_t flags_ret(uint64_t host) { return static_cast<uint32_t>(host) & kArith; }
 
 }  // namespace
 
@@ -90,46 +59,6 @@ Result unary(UnaryOp op, unsigned bits, uint32_t a, uint32_t flags_in) {
     case UnaryOp::Not: POPEK_BY_WIDTH(POPEK_ASM_UNARY, "not"); break;
   }
   return {a & mask_of(bits), flags_ret(fout)};
-}
-
-// ---------------------------------------------------------------- shifts and rotates
-
-#define POPEK_ASM_SHIFT(mn, sfx, m)                                  \
-  asm(POPEK_FLAGS_IN mn sfx " %%cl, %" m "[v]" POPEK_FLAGS_OUT       \
-      : [v] "+r"(value), [fout] "=r"(fout)                          \
-      : "c"(count), [fin] "r"(fin)                                  \
-      : "cc")
-
-Result shift(ShiftOp op, unsigned bits, uint32_t value, uint8_t count, uint32_t flags_in) {
-  uint64_t fin = flags_arg(flags_in), fout = 0;
-  switch (op) {
-    case ShiftOp::Rol: POPEK_BY_WIDTH(POPEK_ASM_SHIFT, "rol"); break;
-    case ShiftOp::Ror: POPEK_BY_WIDTH(POPEK_ASM_SHIFT, "ror"); break;
-    case ShiftOp::Rcl: POPEK_BY_WIDTH(POPEK_ASM_SHIFT, "rcl"); break;
-    case ShiftOp::Rcr: POPEK_BY_WIDTH(POPEK_ASM_SHIFT, "rcr"); break;
-    case ShiftOp::Shl:
-    case ShiftOp::Sal: POPEK_BY_WIDTH(POPEK_ASM_SHIFT, "shl"); break;
-    case ShiftOp::Shr: POPEK_BY_WIDTH(POPEK_ASM_SHIFT, "shr"); break;
-    case ShiftOp::Sar: POPEK_BY_WIDTH(POPEK_ASM_SHIFT, "sar"); break;
-  }
-  return {value & mask_of(bits), flags_ret(fout)};
-}
-
-#define POPEK_ASM_DOUBLE_SHIFT(mn, sfx, m)                                   \
-  asm(POPEK_FLAGS_IN mn sfx " %%cl, %" m "[s], %" m "[d]" POPEK_FLAGS_OUT    \
-      : [d] "+r"(dst), [fout] "=r"(fout)                                    \
-      : [s] "r"(src), "c"(count), [fin] "r"(fin)                            \
-      : "cc")
-
-Result double_shift(bool left, unsigned bits, uint32_t dst, uint32_t src, uint8_t count,
-                    uint32_t flags_in) {
-  uint64_t fin = flags_arg(flags_in), fout = 0;
-  if (left) {
-    POPEK_BY_WIDTH_16_32(POPEK_ASM_DOUBLE_SHIFT, "shld");
-  } else {
-    POPEK_BY_WIDTH_16_32(POPEK_ASM_DOUBLE_SHIFT, "shrd");
-  }
-  return {dst & mask_of(bits), flags_ret(fout)};
 }
 
 // ---------------------------------------------------------------- multiply
@@ -215,24 +144,7 @@ bool divide(bool is_signed, unsigned bits, uint64_t dividend, uint32_t divisor, 
   return true;
 }
 
-// ---------------------------------------------------------------- bit test and scan
-
-#define POPEK_ASM_BIT_TEST(mn, sfx, m)                               \
-  asm(POPEK_FLAGS_IN mn sfx " %" m "[o], %" m "[v]" POPEK_FLAGS_OUT  \
-      : [v] "+r"(value), [fout] "=r"(fout)                          \
-      : [o] "r"(offset), [fin] "r"(fin)                             \
-      : "cc")
-
-Result bit_test(BitOp op, unsigned bits, uint32_t value, uint32_t offset, uint32_t flags_in) {
-  uint64_t fin = flags_arg(flags_in), fout = 0;
-  switch (op) {
-    case BitOp::Bt: POPEK_BY_WIDTH_16_32(POPEK_ASM_BIT_TEST, "bt"); break;
-    case BitOp::Bts: POPEK_BY_WIDTH_16_32(POPEK_ASM_BIT_TEST, "bts"); break;
-    case BitOp::Btr: POPEK_BY_WIDTH_16_32(POPEK_ASM_BIT_TEST, "btr"); break;
-    case BitOp::Btc: POPEK_BY_WIDTH_16_32(POPEK_ASM_BIT_TEST, "btc"); break;
-  }
-  return {value & mask_of(bits), flags_ret(fout)};
-}
+// ---------------------------------------------------------------- bit scan, byte swap
 
 #define POPEK_ASM_BIT_SCAN(mn, sfx, m)                               \
   asm(POPEK_FLAGS_IN mn sfx " %" m "[s], %" m "[d]" POPEK_FLAGS_OUT  \
@@ -379,9 +291,11 @@ BcdResult aam(uint16_t ax, uint8_t base, uint32_t flags_in) {
   return {static_cast<uint16_t>((quotient << 8) | remainder), szp_of(remainder), false};
 }
 
-BcdResult aad(uint16_t ax, uint8_t base, uint32_t) {
-  const uint8_t al = static_cast<uint8_t>((ax & 0xff) + (ax >> 8) * base);
-  return {al, szp_of(al), false};
+BcdResult aad(uint16_t ax, uint8_t base, uint32_t flags_in) {
+  // The CPU adds AH * base into AL with an 8-bit ADD and keeps its flags.
+  const uint8_t product = static_cast<uint8_t>((ax >> 8) * base);
+  const Result sum = binary(BinaryOp::Add, 8, ax & 0xff, product, flags_in);
+  return {static_cast<uint16_t>(sum.value), sum.flags, false};
 }
 
 }  // namespace popek::alu

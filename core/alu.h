@@ -47,13 +47,26 @@ Result binary(BinaryOp op, unsigned bits, uint32_t a, uint32_t b, uint32_t flags
 enum class UnaryOp : uint8_t { Inc, Dec, Neg, Not };
 Result unary(UnaryOp op, unsigned bits, uint32_t a, uint32_t flags_in);
 
-// Same order as the ModRM.reg field of opcodes C0/C1/D0-D3 (SAL = SHL).
+// How a shift count or bit offset is encoded. Some flags the SDM leaves
+// undefined come out differently for the different encodings of the same
+// operation (e.g. the OF of a multi-bit rotate by imm8 vs by CL), so the
+// guest's encoding is replayed exactly (see alu_shift.cpp).
+enum class CountForm : uint8_t {
+  Cl,    // D2/D3, SHLD/SHRD 0F A5/AD: count in CL
+  One,   // D0/D1: by 1 (count ignored)
+  Imm8,  // C0/C1 ib, SHLD/SHRD 0F A4/AC ib
+};
+
+// Same order as the ModRM.reg field of opcodes C0/C1/D0-D3 (SAL is the /6
+// alias of SHL, kept distinct because it is replayed as encoded).
 enum class ShiftOp : uint8_t { Rol, Ror, Rcl, Rcr, Shl, Shr, Sal, Sar };
-Result shift(ShiftOp op, unsigned bits, uint32_t value, uint8_t count, uint32_t flags_in);
+// `memory`: the guest's destination is a memory operand (replayed as one).
+Result shift(ShiftOp op, unsigned bits, uint32_t value, uint8_t count, uint32_t flags_in,
+             CountForm form = CountForm::Cl, bool memory = false);
 
 // SHLD (left) / SHRD: `dst` shifted by `count`, filled from `src`. 16/32 bits.
 Result double_shift(bool left, unsigned bits, uint32_t dst, uint32_t src, uint8_t count,
-                    uint32_t flags_in);
+                    uint32_t flags_in, CountForm form = CountForm::Cl, bool memory = false);
 
 // One-operand MUL/IMUL: accumulator * src -> {low half, high half}. For 8 bits
 // the product is AX, returned as {AL, AH}.
@@ -70,8 +83,11 @@ bool divide(bool is_signed, unsigned bits, uint64_t dividend, uint32_t divisor, 
 
 // BT BTS BTR BTC on a register-sized value; `offset` is taken modulo `bits` by
 // the host (callers resolve memory bit offsets beyond the operand first).
+// `imm_form` replays the 0F BA /4-/7 ib encoding instead of 0F A3/AB/B3/BB;
+// `memory` the memory-operand form (`value` is then the unit holding the bit).
 enum class BitOp : uint8_t { Bt, Bts, Btr, Btc };
-Result bit_test(BitOp op, unsigned bits, uint32_t value, uint32_t offset, uint32_t flags_in);
+Result bit_test(BitOp op, unsigned bits, uint32_t value, uint32_t offset, uint32_t flags_in,
+                bool imm_form = false, bool memory = false);
 
 // BSF/BSR: `dst` is the destination's old value, returned unchanged when
 // `src` is 0 (as the host does). 16/32 bits.
@@ -106,22 +122,26 @@ CompareExchange8b compare_exchange_8b(uint64_t edx_eax, uint64_t ecx_ebx, uint64
                                       uint32_t flags_in);
 
 // ---- BCD (emulated in C++: these opcodes do not exist in 64-bit mode) ----
-// The SDM leaves some flags undefined; the choices made here, documented per
-// function, are the project's reference behaviour.
+// Results and defined flags follow the SDM pseudo-code. The flags it leaves
+// undefined are set as an Intel P6-or-later CPU sets them; this was measured
+// by running every AX x AF x CF input (and every other input flag) natively
+// in 32-bit mode on the development host, and the formulas below reproduce
+// that table exactly.
 struct BcdResult {
   uint16_t ax;
   uint32_t flags;  // arithmetic flags after the instruction
   bool divide_error;  // AAM with base 0
 };
-// DAA/DAS: AL adjusted; SF ZF PF from AL, AF CF per SDM; OF := 0 (undefined).
+// DAA/DAS: AL adjusted; SF ZF PF from AL, AF CF per SDM; OF = 0.
 BcdResult daa(uint16_t ax, uint32_t flags_in);
 BcdResult das(uint16_t ax, uint32_t flags_in);
-// AAA/AAS: AX adjusted, AF=CF per SDM; undefined OF and SF := 0, ZF and PF
-// from the final AL (the P6-family behaviour as far as it is known).
+// AAA/AAS: AX adjusted (AX +/- 0x106 form), AF = CF per SDM; OF = SF = 0,
+// ZF and PF from the final AL.
 BcdResult aaa(uint16_t ax, uint32_t flags_in);
 BcdResult aas(uint16_t ax, uint32_t flags_in);
-// AAM/AAD with an arbitrary base: SF ZF PF from AL; undefined OF AF CF := 0.
+// AAM: SF ZF PF from AL; OF = AF = CF = 0. Base 0 reports divide_error.
 BcdResult aam(uint16_t ax, uint8_t base, uint32_t flags_in);
+// AAD: all six flags are those of the 8-bit ADD AL + (AH * base).
 BcdResult aad(uint16_t ax, uint8_t base, uint32_t flags_in);
 
 }  // namespace popek::alu

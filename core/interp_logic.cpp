@@ -20,13 +20,22 @@ void NOT_Ev(Interpreter& in, const DecodedInsn& d) {
 
 // ---------------------------------------------------------------- shifts and rotates
 
-// D0/D1 (by 1), D2/D3 (by CL), C0/C1 (by imm8).
-template <alu::ShiftOp Op>
+// How the count of a shift (operand `i`) is encoded.
+alu::CountForm count_form(const DecodedInsn& d, int i) {
+  if (d.ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER) return alu::CountForm::Cl;
+  if (d.insn.opcode == 0xd0 || d.insn.opcode == 0xd1) return alu::CountForm::One;
+  return alu::CountForm::Imm8;
+}
+
+// ROL ROR RCL RCR SHL SHR SAL SAR: D0/D1 (by 1), D2/D3 (by CL), C0/C1 (by
+// imm8). The operation is ModRM.reg, so the undocumented SAL (/6) encoding
+// is replayed as itself.
 void shift_Ev(Interpreter& in, const DecodedInsn& d) {
   const unsigned bits = operand_bits(d, 0);
+  const auto op = static_cast<alu::ShiftOp>(d.insn.raw.modrm.reg);
   const uint8_t count = static_cast<uint8_t>(operand_value(in, d, 1, 8));
   const uint32_t v = read_for_update(in, d, 0);
-  const alu::Result r = alu::shift(Op, bits, v, count, arith_flags(in));
+  const alu::Result r = alu::shift(op, bits, v, count, arith_flags(in), count_form(d, 1), is_memory(d, 0));
   if (count & 0x1f) in.op_write(d, 0, r.value);
   in.set_arith_flags(r.flags);
 }
@@ -38,7 +47,8 @@ void double_shift_Ev_Gv(Interpreter& in, const DecodedInsn& d) {
   const uint8_t count = static_cast<uint8_t>(operand_value(in, d, 2, 8));
   const uint32_t dst = read_for_update(in, d, 0);
   const uint32_t src = in.op_read(d, 1);
-  const alu::Result r = alu::double_shift(Left, bits, dst, src, count, arith_flags(in));
+  const alu::Result r =
+      alu::double_shift(Left, bits, dst, src, count, arith_flags(in), count_form(d, 2), is_memory(d, 0));
   if (count & 0x1f) in.op_write(d, 0, r.value);
   in.set_arith_flags(r.flags);
 }
@@ -58,7 +68,7 @@ void bit_test_memory_by_register(Interpreter& in, const DecodedInsn& d, unsigned
   const SegReg seg = in.operand_segment(d.ops[0]);
   if (Op != alu::BitOp::Bt) in.check_write_mem(seg, ea, bits / 8);
   const uint32_t value = in.read_mem(seg, ea, bits / 8);
-  const alu::Result r = alu::bit_test(Op, bits, value, offset & (bits - 1), arith_flags(in));
+  const alu::Result r = alu::bit_test(Op, bits, value, offset & (bits - 1), arith_flags(in), false, true);
   if (Op != alu::BitOp::Bt) in.write_mem(seg, ea, bits / 8, r.value);
   in.set_arith_flags(r.flags);
 }
@@ -74,7 +84,8 @@ void bit_test_Ev(Interpreter& in, const DecodedInsn& d) {
   constexpr bool writes = Op != alu::BitOp::Bt;
   const uint32_t value = writes ? read_for_update(in, d, 0) : in.op_read(d, 0);
   const uint32_t offset = operand_value(in, d, 1, bits);
-  const alu::Result r = alu::bit_test(Op, bits, value, offset, arith_flags(in));
+  const bool imm_form = d.ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE;
+  const alu::Result r = alu::bit_test(Op, bits, value, offset, arith_flags(in), imm_form, is_memory(d, 0));
   if (writes) in.op_write(d, 0, r.value);
   in.set_arith_flags(r.flags);
 }
@@ -93,19 +104,18 @@ void bit_scan_Gv_Ev(Interpreter& in, const DecodedInsn& d) {
 
 void register_logic_handlers(HandlerTable& t) {
   using alu::BinaryOp;
-  using alu::ShiftOp;
   t.set(ZYDIS_MNEMONIC_AND, binary_handler<BinaryOp::And>);
   t.set(ZYDIS_MNEMONIC_OR, binary_handler<BinaryOp::Or>);
   t.set(ZYDIS_MNEMONIC_XOR, binary_handler<BinaryOp::Xor>);
   t.set(ZYDIS_MNEMONIC_TEST, binary_handler<BinaryOp::Test>);
   t.set(ZYDIS_MNEMONIC_NOT, NOT_Ev);
-  t.set(ZYDIS_MNEMONIC_ROL, shift_Ev<ShiftOp::Rol>);
-  t.set(ZYDIS_MNEMONIC_ROR, shift_Ev<ShiftOp::Ror>);
-  t.set(ZYDIS_MNEMONIC_RCL, shift_Ev<ShiftOp::Rcl>);
-  t.set(ZYDIS_MNEMONIC_RCR, shift_Ev<ShiftOp::Rcr>);
-  t.set(ZYDIS_MNEMONIC_SHL, shift_Ev<ShiftOp::Shl>);
-  t.set(ZYDIS_MNEMONIC_SHR, shift_Ev<ShiftOp::Shr>);
-  t.set(ZYDIS_MNEMONIC_SAR, shift_Ev<ShiftOp::Sar>);
+  t.set(ZYDIS_MNEMONIC_ROL, shift_Ev);
+  t.set(ZYDIS_MNEMONIC_ROR, shift_Ev);
+  t.set(ZYDIS_MNEMONIC_RCL, shift_Ev);
+  t.set(ZYDIS_MNEMONIC_RCR, shift_Ev);
+  t.set(ZYDIS_MNEMONIC_SHL, shift_Ev);
+  t.set(ZYDIS_MNEMONIC_SHR, shift_Ev);
+  t.set(ZYDIS_MNEMONIC_SAR, shift_Ev);
   t.set(ZYDIS_MNEMONIC_SHLD, double_shift_Ev_Gv<true>);
   t.set(ZYDIS_MNEMONIC_SHRD, double_shift_Ev_Gv<false>);
   t.set(ZYDIS_MNEMONIC_BT, bit_test_Ev<alu::BitOp::Bt>);

@@ -83,9 +83,10 @@ void POPA_all(Interpreter& in, const DecodedInsn& d) {
 
 // ENTER imm16, imm8 (SDM pseudo-code): push (E)BP; copy nesting-1 frame
 // pointers read through SS:(E)BP; push the new frame pointer; (E)BP = the
-// frame pointer; allocate below everything pushed.
-// All writes are gathered and checked, together with the final stack
-// pointer, before anything is stored or committed.
+// frame pointer; allocate below everything pushed. The slot addresses do not
+// depend on the values, so every slot and the final stack pointer are
+// checked first; the stores then happen in order (a frame-pointer read can
+// see the (E)BP pushed just before it), and registers are committed last.
 void ENTER_Iw_Ib(Interpreter& in, const DecodedInsn& d) {
   const unsigned size = slot_bytes(d), bits = size * 8;
   const uint32_t alloc = static_cast<uint32_t>(d.ops[0].imm.value.u) & 0xffff;
@@ -93,31 +94,23 @@ void ENTER_Iw_Ib(Interpreter& in, const DecodedInsn& d) {
   const bool big = in.stack32();
   const uint32_t frame_mask = big ? 0xffffffffu : 0xffff;
 
-  struct Write {
-    uint32_t offset, value;
-  } writes[33];
-  unsigned count = 0;
-  uint32_t sp = in.stack_pointer();
-  auto push_slot = [&](uint32_t value) {
-    sp = stack_offset(in, sp, -int64_t(size));
-    writes[count++] = {sp, value};
-  };
+  const unsigned pushes = nesting == 0 ? 1 : nesting + 1;
+  const uint32_t sp = in.stack_pointer();
+  auto slot = [&](unsigned k) { return stack_offset(in, sp, -int64_t(size) * (k + 1)); };
+  const uint32_t frame_temp = slot(0);
+  const uint32_t final_sp = stack_offset(in, slot(pushes - 1), -int64_t(alloc));
+  for (unsigned k = 0; k < pushes; ++k) in.check_write_mem(SS, slot(k), size);
+  in.check_write_mem(SS, final_sp, size);
 
-  push_slot(gpr(in, EBP, bits));
-  const uint32_t frame_temp = sp;
+  in.write_mem(SS, slot(0), size, gpr(in, EBP, bits));
   if (nesting > 0) {
     uint32_t bp = in.cpu.regs[EBP] & frame_mask;
     for (unsigned i = 1; i < nesting; ++i) {
       bp = (bp - size) & frame_mask;
-      push_slot(in.read_mem(SS, bp, size));
+      in.write_mem(SS, slot(i), size, in.read_mem(SS, bp, size));
     }
-    push_slot(frame_temp);
+    in.write_mem(SS, slot(nesting), size, frame_temp);
   }
-  const uint32_t final_sp = stack_offset(in, sp, -int64_t(alloc));  // below the display
-  for (unsigned i = 0; i < count; ++i) in.check_write_mem(SS, writes[i].offset, size);
-  in.check_write_mem(SS, final_sp, size);
-
-  for (unsigned i = 0; i < count; ++i) in.write_mem(SS, writes[i].offset, size, writes[i].value);
   set_gpr(in, EBP, big ? 32 : 16, frame_temp);
   in.set_stack_pointer(final_sp);
 }

@@ -340,16 +340,22 @@ TEST_F(IntegerBcd, AamAndAadWithBases) {
   for (unsigned al = 0; al < 256; ++al) {
     for (uint8_t base : {10, 16, 7}) {
       real_mode();
+      cpu.eflags |= ARITH;  // AAM clears the undefined OF, AF, CF
       cpu.regs[EAX] = 0x1234ff00u | al;
       exec({0xd4, base});  // AAM base
       ASSERT_EQ(cpu.regs[EAX], 0x12340000u | ((al / base) << 8) | (al % base));
-      ASSERT_EQ(cpu.eflags & (SF | ZF | PF), szp(static_cast<uint8_t>(al % base)));
+      ASSERT_EQ(cpu.eflags & ARITH, szp(static_cast<uint8_t>(al % base)));
       real_mode();
       cpu.regs[EAX] = 0x12340300u | al;
       exec({0xd5, base});  // AAD base
-      const uint8_t want = static_cast<uint8_t>(al + 3 * base);
+      const uint8_t product = static_cast<uint8_t>(3 * base);
+      const uint8_t want = static_cast<uint8_t>(al + product);
       ASSERT_EQ(cpu.regs[EAX], 0x12340000u | want);
       ASSERT_EQ(cpu.eflags & (SF | ZF | PF), szp(want));
+      // The undefined flags are those of the 8-bit addition (measured on hardware).
+      ASSERT_EQ(bool(cpu.eflags & CF), al + product > 0xff);
+      ASSERT_EQ(bool(cpu.eflags & AF), ((al ^ product ^ want) & 0x10) != 0);
+      ASSERT_EQ(bool(cpu.eflags & OF), (~(al ^ product) & (al ^ want) & 0x80) != 0);
     }
   }
 }
@@ -364,6 +370,119 @@ TEST_F(IntegerBcd, AamZeroRaisesDivideErrorThroughTheIvt) {
   EXPECT_EQ(cpu.regs[EAX], 0x1234u);
   EXPECT_EQ(cpu.regs[ESP], 0x8000u - 6);
   EXPECT_EQ(mem.read16(0x8000 - 6), kCode);  // faulting IP pushed
+}
+
+}  // namespace
+}  // namespace popek::test
+
+namespace popek::test {
+namespace {
+
+// Reference value of a group-2 operation (count already masked to 5 bits).
+uint32_t reference_shift(alu::ShiftOp op, unsigned bits, uint32_t v, unsigned n, bool cf) {
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  uint64_t x = v & mask;
+  switch (op) {
+    case ShiftOp::Rol: n %= bits; return static_cast<uint32_t>(((x << n) | (x >> (bits - n))) & mask);
+    case ShiftOp::Ror: n %= bits; return static_cast<uint32_t>(((x >> n) | (x << (bits - n))) & mask);
+    case ShiftOp::Rcl:
+    case ShiftOp::Rcr: {
+      n %= bits + 1;
+      uint64_t wide = x | (uint64_t{cf} << bits);  // bits+1 wide
+      const uint64_t wmask = (uint64_t{1} << (bits + 1)) - 1;
+      if (op == ShiftOp::Rcl) wide = ((wide << n) | (wide >> (bits + 1 - n))) & wmask;
+      else wide = ((wide >> n) | (wide << (bits + 1 - n))) & wmask;
+      return static_cast<uint32_t>(wide & mask);
+    }
+    case ShiftOp::Shl:
+    case ShiftOp::Sal: return n >= bits ? 0 : static_cast<uint32_t>((x << n) & mask);
+    case ShiftOp::Shr: return n >= bits ? 0 : static_cast<uint32_t>(x >> n);
+    case ShiftOp::Sar: {
+      const int64_t s = static_cast<int64_t>(x << (64 - bits)) >> (64 - bits);
+      return static_cast<uint32_t>((s >> (n >= bits ? bits - 1 : n)) & static_cast<int64_t>(mask));
+    }
+  }
+  return 0;
+}
+
+// Every operation, width, count and encoding (CL, by-1, imm8) gives the
+// architectural value, and the encodings agree on CF wherever it is defined.
+TEST(IntegerAlu, ShiftEncodingsAgreeOnValuesAndDefinedFlags) {
+  const uint32_t samples[] = {0x00000000, 0x80000001, 0x12345678, 0xfedcba98, 0x0000ffff};
+  for (unsigned opi = 0; opi < 8; ++opi) {
+    const auto op = static_cast<ShiftOp>(opi);
+    for (unsigned bits : {8u, 16u, 32u}) {
+      for (uint32_t v : samples) {
+        for (unsigned n = 0; n < 32; ++n) {
+          for (uint32_t fin : {0u, CF | OF | ZF}) {
+            SCOPED_TRACE(testing::Message() << "op " << opi << " bits " << bits << " v " << std::hex << v << " n " << n);
+            const auto cl = alu::shift(op, bits, v, static_cast<uint8_t>(n), fin, alu::CountForm::Cl);
+            const auto imm = alu::shift(op, bits, v, static_cast<uint8_t>(n), fin, alu::CountForm::Imm8);
+            const auto cl_mem = alu::shift(op, bits, v, static_cast<uint8_t>(n), fin, alu::CountForm::Cl, true);
+            const auto imm_mem = alu::shift(op, bits, v, static_cast<uint8_t>(n), fin, alu::CountForm::Imm8, true);
+            const uint32_t want = reference_shift(op, bits, v, n, fin & CF);
+            ASSERT_EQ(cl.value, want);
+            ASSERT_EQ(imm.value, want);
+            ASSERT_EQ(cl_mem.value, want);
+            ASSERT_EQ(imm_mem.value, want);
+            ASSERT_EQ(cl_mem.flags & CF, cl.flags & CF);
+            if (n == 0) {
+              ASSERT_EQ(cl.flags, fin);
+              ASSERT_EQ(imm.flags, fin);
+            }
+            const bool shift_cf_defined = opi >= 4 ? n < bits : true;
+            if (shift_cf_defined) {
+              ASSERT_EQ(cl.flags & CF, imm.flags & CF);
+            }
+            if (n == 1) {
+              const auto one = alu::shift(op, bits, v, 1, fin, alu::CountForm::One);
+              const auto one_mem = alu::shift(op, bits, v, 1, fin, alu::CountForm::One, true);
+              ASSERT_EQ(one.value, want);
+              ASSERT_EQ(one_mem.value, want);
+              ASSERT_EQ(one.flags & (CF | OF), cl.flags & (CF | OF));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(IntegerAlu, DoubleShiftAndBitTestEncodingsAgree) {
+  for (unsigned bits : {16u, 32u}) {
+    for (unsigned n = 0; n < 32; ++n) {
+      for (bool left : {true, false}) {
+        const auto cl = alu::double_shift(left, bits, 0x12345678, 0x9abcdef0, static_cast<uint8_t>(n), SF, alu::CountForm::Cl);
+        const auto imm = alu::double_shift(left, bits, 0x12345678, 0x9abcdef0, static_cast<uint8_t>(n), SF, alu::CountForm::Imm8);
+        const auto imm_mem =
+            alu::double_shift(left, bits, 0x12345678, 0x9abcdef0, static_cast<uint8_t>(n), SF, alu::CountForm::Imm8, true);
+        if (n < bits) {  // larger 16-bit counts leave the result undefined
+          ASSERT_EQ(cl.value, imm.value) << bits << " " << n;
+          ASSERT_EQ(cl.value, imm_mem.value) << bits << " " << n;
+          ASSERT_EQ(cl.flags & CF, imm.flags & CF);
+        }
+        if (n == 0) {
+          ASSERT_EQ(imm.flags, SF);
+        }
+      }
+      for (unsigned opi = 0; opi < 4; ++opi) {
+        const auto op = static_cast<alu::BitOp>(opi);
+        const auto reg = alu::bit_test(op, bits, 0xa5a5c3c3, n, 0, false);
+        const auto imm = alu::bit_test(op, bits, 0xa5a5c3c3, n, 0, true);
+        const auto reg_mem = alu::bit_test(op, bits, 0xa5a5c3c3, n, 0, false, true);
+        const auto imm_mem = alu::bit_test(op, bits, 0xa5a5c3c3, n, 0, true, true);
+        ASSERT_EQ(reg.value, imm.value);
+        ASSERT_EQ(reg.value, reg_mem.value);
+        ASSERT_EQ(reg.value, imm_mem.value);
+        ASSERT_EQ(reg_mem.flags & CF, imm_mem.flags & CF);
+        ASSERT_EQ(reg.flags & CF, imm.flags & CF);
+        ASSERT_EQ(bool(imm.flags & CF), bool((0xa5a5c3c3u >> (n % bits)) & 1));
+      }
+    }
+  }
+  // SHLD 32 by imm 8 (the table really encodes the count).
+  EXPECT_EQ(alu::double_shift(true, 32, 0x12345678, 0x9abcdef0, 8, 0, alu::CountForm::Imm8).value, 0x3456789au);
+  EXPECT_EQ(alu::double_shift(false, 16, 0x1234, 0xabcd, 4, 0, alu::CountForm::Imm8).value, 0xd123u);
 }
 
 }  // namespace

@@ -143,7 +143,8 @@ TEST_F(IntegerStack, PushaPopa32) {
   exec({0x61});  // popad
   EXPECT_EQ(cpu.regs[ESP], 0x7000u);
   for (int r = 0; r < 8; ++r) {
-    if (r != ESP) EXPECT_EQ(cpu.regs[r], 0x1000u * (r + 1) + r) << r;
+    if (r == ESP) continue;
+    EXPECT_EQ(cpu.regs[r], 0x1000u * (r + 1) + r) << r;
   }
 }
 
@@ -246,6 +247,27 @@ TEST_F(IntegerStack, EnterFaultLeavesEverythingUnchanged) {
   EXPECT_EQ(cpu.regs[ESP], 0x6008u);
   EXPECT_EQ(cpu.regs[EBP], 0x6800u);
   EXPECT_EQ(mem.read32(0x6004), 0x9999u);
+}
+
+}  // namespace
+}  // namespace popek::test
+
+namespace popek::test {
+namespace {
+
+// ENTER's frame-pointer copies read memory after the (E)BP push of the same
+// instruction, so a copy can see that push (found by the native differential).
+TEST_F(IntegerStack, EnterCopySeesTheEbpPushedByTheSameInstruction) {
+  flat32();
+  cpu.regs[EBP] = 0x6004;  // [EBP-4] is exactly where ENTER pushes EBP
+  cpu.regs[ESP] = 0x6004;
+  mem.write32(0x6000, 0x11111111);
+  exec({0xc8, 0x10, 0x00, 0x02});  // enter 16, 2
+  EXPECT_EQ(mem.read32(0x6000), 0x6004u);  // pushed EBP
+  EXPECT_EQ(mem.read32(0x5ffc), 0x6004u);  // copy of [EBP-4]: the value just pushed
+  EXPECT_EQ(mem.read32(0x5ff8), 0x6000u);  // frame pointer
+  EXPECT_EQ(cpu.regs[EBP], 0x6000u);
+  EXPECT_EQ(cpu.regs[ESP], 0x5ff8u - 16);
 }
 
 }  // namespace
