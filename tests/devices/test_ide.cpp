@@ -468,3 +468,67 @@ TEST_F(IdeTest, PciResetResetsTheChannels) {
 
 }  // namespace
 }  // namespace popek
+
+namespace popek {
+namespace {
+
+TEST_F(IdeTest, SectorCountZeroMeans256) {
+  attach_disk(DiskImage::Mode::ReadOnly);
+  lba_command(0x20, 10, 0);
+  for (uint32_t s = 0; s < 256; ++s) {
+    ASSERT_EQ(inb(0x1F7), 0x58) << s;
+    ASSERT_EQ(read_block_words(512), sector_of(original, 10 + s)) << s;
+  }
+  EXPECT_EQ(inb(0x1F7), 0x50);
+  EXPECT_EQ(inb(0x1F3) | inb(0x1F4) << 8, 10 + 255);
+}
+
+TEST_F(IdeTest, NewCommandAbandonsAPartialWrite) {
+  attach_disk(DiskImage::Mode::ReadWrite);
+  lba_command(0x30, 3, 1);
+  for (unsigned i = 0; i < 100; ++i) bus.write(0x1F0, 2, 0x7777);
+  outb(0x1F7, 0x10);  // RECALIBRATE in the middle of the data phase
+  EXPECT_EQ(inb(0x1F7), 0x50);
+  for (unsigned i = 0; i < 300; ++i) bus.write(0x1F0, 2, 0x7777);  // no transfer: dropped
+  EXPECT_EQ(file.contents(), original);
+}
+
+TEST_F(IdeTest, ByteAccessesToTheDataPortMoveOneByte) {
+  attach_disk(DiskImage::Mode::ReadOnly);
+  lba_command(0x20, 9, 1);
+  std::vector<uint8_t> back;
+  for (unsigned i = 0; i < 512; ++i) back.push_back(inb(0x1F0));
+  EXPECT_EQ(back, sector_of(original, 9));
+  EXPECT_EQ(inb(0x1F7), 0x50);
+}
+
+// Random register traffic must never touch memory outside the device or the
+// image: every access stays within bounds (run under POPEK_SANITIZE to see).
+TEST_F(IdeTest, RandomPortTrafficStaysInBounds) {
+  attach_disk(DiskImage::Mode::Snapshot);
+  attach_disk(DiskImage::Mode::Snapshot, 0, 1);
+  uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1103515245u + 12345u;
+    return seed >> 8;
+  };
+  static constexpr uint16_t kPorts[] = {0x1F0, 0x1F1, 0x1F2, 0x1F3, 0x1F4, 0x1F5, 0x1F6, 0x1F7, 0x3F6};
+  static constexpr uint8_t kCommands[] = {0x20, 0x30, 0xC4, 0xC5, 0xC6, 0x91, 0x40, 0xEC, 0x90, 0xE7, 0xEF, 0x00};
+  for (int i = 0; i < 200000; ++i) {
+    const uint32_t r = next();
+    const uint16_t port = kPorts[r % 9];
+    const unsigned size = port == 0x1F0 ? 1u << (r >> 4 & 1 ? 2 : (r >> 5 & 1)) : 1;
+    if (r >> 6 & 1) {
+      bus.read(port, size);
+    } else {
+      uint32_t value = next();
+      if (port == 0x1F7) value = kCommands[value % sizeof kCommands];
+      if (port == 0x3F6) value &= (r >> 7 & 7) == 0 ? 0xFF : 0x02;  // SRST only now and then
+      bus.write(port, size, value);
+    }
+  }
+  EXPECT_EQ(file.contents(), original);
+}
+
+}  // namespace
+}  // namespace popek

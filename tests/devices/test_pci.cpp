@@ -320,3 +320,46 @@ TEST_F(PciTest, ResetControlRegister) {
 
 }  // namespace
 }  // namespace popek
+
+namespace popek {
+namespace {
+
+TEST_F(PciTest, ResetDropsRoutingAndRoutedLevels) {
+  cfg_write(1, 0, 0x60, 1, 0x0A);
+  piix3.set_pci_intx(0, 1, true);
+  EXPECT_TRUE(piix3.isa_irq_level(10));
+  irq_events.clear();
+  pci.reset();
+  EXPECT_EQ(bus.read(0xCF8, 4), 0u);
+  EXPECT_EQ(cfg_read(1, 0, 0x60, 4), 0x80808080u);
+  ASSERT_EQ(irq_events.size(), 1u);
+  EXPECT_EQ(irq_events[0], std::make_pair(10, false));
+}
+
+TEST_F(PciTest, RandomConfigTrafficIsHarmless) {
+  uint32_t seed = 777;
+  auto next = [&seed] {
+    seed = seed * 1103515245u + 12345u;
+    return seed >> 4;
+  };
+  for (int i = 0; i < 100000; ++i) {
+    const uint32_t r = next();
+    const uint16_t port = static_cast<uint16_t>(0xCF8 + (r & 7));
+    static constexpr unsigned kSizes[] = {1, 2, 4, 4};
+    const unsigned size = kSizes[r >> 3 & 3];
+    if (r >> 5 & 1) {
+      bus.read(port, size);
+    } else if (port == 0xCF8 && size == 4) {
+      bus.write(port, 4, 0x80000000u | (next() & 0x0000FFFC) | ((r >> 6 & 1) << 16));
+    } else if (port != 0xCF9) {
+      bus.write(port, size, next());
+    }
+  }
+  // Identity registers survive anything a guest writes.
+  EXPECT_EQ(cfg_read(0, 0, 0x00, 4), 0x12378086u);
+  EXPECT_EQ(cfg_read(1, 0, 0x00, 4), 0x70008086u);
+  EXPECT_EQ(cfg_read(3, 0, 0x08, 4), 0x02000007u);
+}
+
+}  // namespace
+}  // namespace popek
