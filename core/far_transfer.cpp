@@ -69,6 +69,7 @@ void call_same_level(Interpreter& in, uint16_t sel, Descriptor& code, uint32_t o
   f.check_limits();
   if (offset > code.limit()) raise_fault(vec::GP, 0);
   f.write(in);
+  mark_accessed(in, code);  // may #PF: before any register changes
   in.cpu.regs[ESP] = f.esp();
   load_code_segment(in, sel, code, in.cpl());
   in.next_eip = offset;
@@ -98,6 +99,8 @@ void call_gate_inner(Interpreter& in, const Descriptor& gate, uint16_t code_sel,
   f.check_limits();
   if (offset > code.limit()) raise_fault(vec::GP, 0);
   f.write(in);
+  mark_accessed(in, ss);  // may #PF: before any register changes
+  mark_accessed(in, code);
 
   load_segment_descriptor(in, SS, ss_sel, ss);
   in.cpu.regs[ESP] = f.esp();
@@ -214,6 +217,7 @@ void Interpreter::far_return(unsigned opsize, uint16_t imm) {
   const uint16_t ss_sel = static_cast<uint16_t>(stack_read(popped + imm + opsize, opsize));
   Descriptor ss = check_stack_segment(*this, ss_sel, rpl, StackCheck::OuterReturn);
   if (ip > code.limit()) raise_fault(vec::GP, 0);
+  mark_accessed(*this, ss);  // may #PF: before any register changes
   load_code_segment(*this, cs_sel, code, rpl);
   load_segment_descriptor(*this, SS, ss_sel, ss);
   // A 16-bit SS takes only SP; ESP[31:16] keep the inner value (P6, the

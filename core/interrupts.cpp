@@ -124,6 +124,8 @@ void deliver_trap_or_interrupt_gate(Interpreter& in, const Event& e, const Descr
   f.check_limits();
   if (offset > code.limit()) raise_fault(vec::GP, e.ext);
   f.write(in);
+  if (inner) mark_accessed(in, ss);  // may #PF: before any register changes
+  mark_accessed(in, code);
 
   if (inner) load_segment_descriptor(in, SS, ss_sel, ss);
   cpu.regs[ESP] = f.esp();

@@ -83,7 +83,7 @@ void iret_protected(Interpreter& in, unsigned opsize) {
   const uint32_t new_flags = protected_iret_flags(in, popped, opsize);
   if (rpl == in.cpl()) {
     if (ip > code.limit()) raise_fault(vec::GP, 0);
-    load_code_segment(in, cs_sel, code, rpl);
+    load_code_segment(in, cs_sel, code, rpl);  // sets the accessed bit first
     in.cpu.eflags = new_flags;
     in.set_stack_pointer(in.stack_pointer() + 3 * opsize);
     in.next_eip = ip;
@@ -93,6 +93,8 @@ void iret_protected(Interpreter& in, unsigned opsize) {
   const uint16_t ss_sel = static_cast<uint16_t>(in.stack_read(4 * opsize, opsize));
   Descriptor ss = check_stack_segment(in, ss_sel, rpl, StackCheck::OuterReturn);
   if (ip > code.limit()) raise_fault(vec::GP, 0);
+  mark_accessed(in, ss);  // may #PF: before any register changes
+  mark_accessed(in, code);
   in.cpu.eflags = new_flags;
   load_code_segment(in, cs_sel, code, rpl);
   load_segment_descriptor(in, SS, ss_sel, ss);

@@ -221,6 +221,29 @@ TEST_F(SystemTransfer, RetfSameLevel16BitOperand) {
   EXPECT_EQ(cpu.regs[ESP], kStack0Top);
 }
 
+TEST_F(SystemTransfer, AccessedBitPageFaultCommitsNothing) {
+  protected_mode(0);
+  // Identity paging with the GDT page read-only and CR0.WP: setting an
+  // accessed bit page-faults. The handler's CS is already accessed.
+  const uint32_t pd = 0x100000, pt = 0x101000;
+  for (uint32_t i = 0; i < 1024; ++i) {
+    mem.write32(pd + 4 * i, 0);
+    mem.write32(pt + 4 * i, (i << 12) | 0x3);
+  }
+  mem.write32(pd, pt | 0x3);
+  mem.write32(pt + 4 * (kGdt >> 12), kGdt | 0x1);
+  set_desc(sel::Code0, 0, 0xfffff, acc::CodeR | 1);
+  set_desc(sel::Free, 0, 0xfffff, acc::CodeR);  // not yet accessed
+  cpu.cr3 = pd;
+  cpu.cr0 |= cr0::PG | cr0::WP;
+  interp.mmu.flush(true);
+  run1({0x9a, 0x00, 0x30, 0x00, 0x00, sel::Free, 0x00});  // call Free:0x3000
+  expect_fault(vec::PF, 0x3);  // present, write, supervisor
+  EXPECT_EQ(cpu.cr2, kGdt + sel::Free + 5);
+  EXPECT_EQ(cpu.regs[ESP], kStack0Top - 16) << "the far call's pushes were not committed";
+  EXPECT_EQ(stack32(2), sel::Code0);
+}
+
 // ---- IRET ----
 
 TEST_F(SystemTransfer, IretToOuterLevelAppliesFlagRules) {
