@@ -1,6 +1,7 @@
 #include "devices/disk_image.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,6 +52,15 @@ DiskImage::OpenResult DiskImage::open(const std::string& path, Mode mode) {
   if (fd < 0) {
     result.error = path + ": cannot open " + (mode == Mode::ReadWrite ? "read-write" : "read-only") +
                    ": " + std::strerror(errno);
+    return result;
+  }
+  // Advisory lock, as QEMU takes one: a writer excludes everyone, readers
+  // (read-only and snapshot users) share. File systems without flock
+  // support are not an error.
+  if (::flock(fd, (mode == Mode::ReadWrite ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    result.error = path + ": image is locked by another user" +
+                   (mode == Mode::ReadWrite ? " (open it with --snapshot to share it)" : "");
+    ::close(fd);
     return result;
   }
   struct stat st {};

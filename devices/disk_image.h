@@ -6,6 +6,8 @@
 //   Snapshot   the file is opened read-only and guest writes go to an
 //              in-memory overlay of sectors; the file is never modified.
 // A blank in-memory image (no file, all zero) serves tests and scratch disks.
+// A ReadWrite image holds an exclusive flock() on the file, the other modes a
+// shared one, so two emulators cannot write the same image at once.
 //
 // Every access is range-checked against the image size before any I/O:
 // nothing outside [0, sector_count) is ever read or written. Errors are

@@ -118,6 +118,23 @@ TEST(DiskImage, SnapshotModeKeepsWritesInMemory) {
   EXPECT_EQ(file.contents(), original);
 }
 
+TEST(DiskImage, ReadWriteOpenIsExclusive) {
+  TempFile file(patterned(2));
+  DiskImage::OpenResult writer = DiskImage::open(file.path(), DiskImage::Mode::ReadWrite);
+  ASSERT_NE(writer.image, nullptr) << writer.error;
+  DiskImage::OpenResult second = DiskImage::open(file.path(), DiskImage::Mode::ReadWrite);
+  EXPECT_EQ(second.image, nullptr);
+  EXPECT_NE(second.error.find(file.path() + ": image is locked"), std::string::npos);
+  EXPECT_EQ(DiskImage::open(file.path(), DiskImage::Mode::Snapshot).image, nullptr);
+  writer.image.reset();
+  // Readers share.
+  DiskImage::OpenResult a = DiskImage::open(file.path(), DiskImage::Mode::Snapshot);
+  DiskImage::OpenResult b = DiskImage::open(file.path(), DiskImage::Mode::ReadOnly);
+  EXPECT_NE(a.image, nullptr);
+  EXPECT_NE(b.image, nullptr);
+  EXPECT_EQ(DiskImage::open(file.path(), DiskImage::Mode::ReadWrite).image, nullptr);
+}
+
 TEST(DiskImage, BlankImageIsZeroAndWritable) {
   auto img = DiskImage::blank(16);
   EXPECT_EQ(img->sector_count(), 16u);
