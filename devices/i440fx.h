@@ -37,6 +37,17 @@
 // boards and of QEMU's i440FX. Each PIRQ is the OR of every source on it,
 // and each ISA IRQ the OR of every PIRQ routed to it; the result goes to the
 // machine's IRQ sink only when it changes.
+//
+// Wiring, as the machine is expected to do it:
+//   PciBus pci; I440fxHostBridge host; Piix3IsaBridge isa(
+//       [&pic](int irq, bool level) { pic.set_irq(irq, level); });
+//   pci.attach(io); isa.attach(io);               // 0xCF8/0xCFC, 0xCF9
+//   pci.add(0, 0, &host); pci.add(1, 0, &isa); pci.add(1, 1, &ide);
+//   host.on_pam_change(...remap 0xC0000-0xFFFFF ROM/RAM...); host.announce_pam();
+//   isa.on_reset_request(...machine reset...);
+//   some_pci_device.intx().connect(isa.intx_input(slot, some_pci_device.interrupt_pin()));
+// PCI interrupts are level triggered: the firmware sets the routed IRQs'
+// ELCR bits in the PIC.
 #pragma once
 #include <array>
 #include <cstdint>

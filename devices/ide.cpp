@@ -48,15 +48,13 @@ void IdeChannel::update_irq() {
 }
 
 uint32_t IdeChannel::io_read(uint16_t port, unsigned size) {
-  uint32_t value;
   if (port == control_port_) {
     // Alternate status: the status register without clearing the interrupt.
     IdeDevice* d = selected();
-    if (!d) value = 0;
-    else if (control_ & ata::kControlSrst) value = ata::kStatusBsy;
-    else value = d->status();
-    return value;
+    if (!d) return 0;
+    return control_ & ata::kControlSrst ? ata::kStatusBsy : d->status();
   }
+  uint32_t value;
   const unsigned reg = static_cast<unsigned>(port - command_base_) & 7;
   if (reg == 0) {
     IdeDevice* d = selected();

@@ -42,6 +42,14 @@
 //    an ATAPI CD-ROM implements PACKET (0xA0) and IDENTIFY PACKET DEVICE
 //    (0xA1), takes its 12-byte command packet through write_data() and
 //    reports the byte count in LBA 15:8/23:16.
+//
+// Wiring, as the machine is expected to do it:
+//   PiixIde ide; ide.attach(io); pci.add(1, 1, &ide);
+//   ide.irq14().connect(pic.input(14)); ide.irq15().connect(pic.input(15));
+//   DiskImage::OpenResult r = DiskImage::open(path, snapshot ? Mode::Snapshot : Mode::ReadWrite);
+//   if (!r.image) { report r.error; }  // e.g. "disk.img: size 1000 is not a multiple of 512 bytes"
+//   ide.primary().set_device(0, std::make_unique<AtaDisk>(std::move(r.image)));   // --hda
+//   ide.primary().set_device(1, ...);                                            // --hdb
 #pragma once
 #include <array>
 #include <cstdint>
