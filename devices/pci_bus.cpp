@@ -77,10 +77,14 @@ void PciFunction::define_bar(int bar, BarKind kind, uint32_t size, bool prefetch
   if (bar < 0 || bar >= pci::kBarCount) return;
   Bar& b = bars_[bar];
   const uint8_t offset = static_cast<uint8_t>(pci::kBar0 + 4 * bar);
-  b.kind = kind;
+  // The expansion ROM has its own register (define_rom_bar); as a BAR kind
+  // here it declares nothing.
+  b.kind = kind == BarKind::Rom ? BarKind::None : kind;
   uint32_t writable = 0;
-  switch (kind) {
+  switch (b.kind) {
     case BarKind::None:
+    case BarKind::Rom:
+      b.kind = BarKind::None;
       b.size = 0;
       b.type_bits = 0;
       break;
@@ -101,22 +105,38 @@ void PciFunction::define_bar(int bar, BarKind kind, uint32_t size, bool prefetch
   for (int i = 0; i < 4; ++i) write_mask_[offset + i] = static_cast<uint8_t>(writable >> (8 * i));
 }
 
+void PciFunction::define_rom_bar(uint32_t size) {
+  Bar& b = bars_[pci::kRomBar];
+  b.kind = BarKind::Rom;
+  b.size = round_up_pow2(size < 2048 ? 2048 : size);
+  b.type_bits = 0;
+  const uint32_t writable = (~(b.size - 1) & ~0x7FFu) | 1u;  // address bits and the enable bit
+  set_config32(pci::kRomAddress, 0);
+  for (int i = 0; i < 4; ++i) write_mask_[pci::kRomAddress + i] = static_cast<uint8_t>(writable >> (8 * i));
+}
+
 PciFunction::BarKind PciFunction::bar_kind(int bar) const {
-  return bar >= 0 && bar < pci::kBarCount ? bars_[bar].kind : BarKind::None;
+  return bar >= 0 && bar < pci::kBarSlots ? bars_[bar].kind : BarKind::None;
 }
 
 uint32_t PciFunction::bar_size(int bar) const {
-  return bar >= 0 && bar < pci::kBarCount ? bars_[bar].size : 0;
+  return bar >= 0 && bar < pci::kBarSlots ? bars_[bar].size : 0;
 }
 
 uint32_t PciFunction::bar_address(int bar) const {
-  if (bar < 0 || bar >= pci::kBarCount || bars_[bar].kind == BarKind::None) return 0;
-  const uint32_t raw = config32(static_cast<uint8_t>(pci::kBar0 + 4 * bar));
-  return bars_[bar].kind == BarKind::Io ? (raw & ~3u) : (raw & ~15u);
+  if (bar < 0 || bar >= pci::kBarSlots) return 0;
+  const uint32_t raw = config32(bar_offset(bar));
+  switch (bars_[bar].kind) {
+    case BarKind::None: return 0;
+    case BarKind::Io: return raw & ~3u;
+    case BarKind::Memory: return raw & ~15u;
+    case BarKind::Rom: return raw & ~0x7FFu;
+  }
+  return 0;
 }
 
 PciFunction::BarMapping PciFunction::bar_mapping(int bar) const {
-  if (bar < 0 || bar >= pci::kBarCount) return std::nullopt;
+  if (bar < 0 || bar >= pci::kBarSlots) return std::nullopt;
   const Bar& b = bars_[bar];
   const uint32_t address = bar_address(bar);
   if (b.kind == BarKind::None || address == 0) return std::nullopt;
@@ -124,6 +144,10 @@ PciFunction::BarMapping PciFunction::bar_mapping(int bar) const {
   if (b.kind == BarKind::Io) {
     // x86 I/O space is 64 KiB; the all-ones sizing value lands above it.
     if (!io_enabled() || end > 0x10000) return std::nullopt;
+  } else if (b.kind == BarKind::Rom) {
+    const bool enabled = config8(pci::kRomAddress) & 1;
+    if (!enabled || !memory_enabled() || address == (~(b.size - 1) & ~0x7FFu) || end > (uint64_t{1} << 32))
+      return std::nullopt;
   } else {
     // The all-ones sizing value is not a real placement; nor is one that wraps.
     if (!memory_enabled() || address == (~(b.size - 1) & ~15u) || end > (uint64_t{1} << 32))
@@ -133,7 +157,7 @@ PciFunction::BarMapping PciFunction::bar_mapping(int bar) const {
 }
 
 void PciFunction::refresh_bar_mappings() {
-  for (int i = 0; i < pci::kBarCount; ++i) {
+  for (int i = 0; i < pci::kBarSlots; ++i) {
     BarMapping now = bar_mapping(i);
     if (now != mapped_[i]) {
       BarMapping old = mapped_[i];
@@ -169,7 +193,8 @@ void PciFunction::config_write(uint8_t offset, unsigned size, uint32_t value) {
                   vendor_id(), device_id(), offset);
     log(message);
   }
-  if (dword == pci::kCommand || (dword >= pci::kBar0 && dword < pci::kBar0 + 4 * pci::kBarCount)) {
+  if (dword == pci::kCommand || dword == pci::kRomAddress ||
+      (dword >= pci::kBar0 && dword < pci::kBar0 + 4 * pci::kBarCount)) {
     refresh_bar_mappings();
     update_intx();
   }

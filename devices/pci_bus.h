@@ -21,9 +21,10 @@
 //  - A data-port access that runs past 0xCFF only reaches bytes inside the
 //    dword; the rest read as 0xFF and are dropped.
 //  - There are no PCI-to-PCI bridges: every bus other than 0 is empty.
-//  - Expansion ROM BARs, capabilities lists and 64-bit BARs are not modelled
-//    (they read as zero); a device that needs one can add it by overriding
-//    config_read/config_write.
+//  - Capabilities lists and 64-bit BARs are not modelled (they read as
+//    zero); a device that needs one can add it by overriding
+//    config_read/config_write. The expansion ROM BAR (0x30) is available
+//    through define_rom_bar() and reported as BAR index pci::kRomBar.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -53,6 +54,7 @@ constexpr uint8_t kBist = 0x0F;           // not supported: reads 0
 constexpr uint8_t kBar0 = 0x10;           // six 32-bit BARs, 0x10-0x27
 constexpr uint8_t kSubsystemVendorId = 0x2C;
 constexpr uint8_t kSubsystemId = 0x2E;
+constexpr uint8_t kRomAddress = 0x30;     // expansion ROM BAR: bits 31:11 address, bit 0 enable
 constexpr uint8_t kInterruptLine = 0x3C;  // read/write scratch for the OS (ISA IRQ number)
 constexpr uint8_t kInterruptPin = 0x3D;   // read-only: 0 none, 1..4 = INTA#..INTD#
 
@@ -69,6 +71,8 @@ constexpr uint16_t kStatusInterrupt = 1u << 3;  // read-only: INTx# requested (b
 constexpr uint16_t kStatusErrorBits = 0xF900;   // parity/abort/SERR bits: write 1 to clear
 
 constexpr int kBarCount = 6;
+constexpr int kRomBar = 6;    // BAR index used for the expansion ROM in BAR APIs and callbacks
+constexpr int kBarSlots = 7;  // six BARs plus the expansion ROM
 constexpr int kDevices = 32;
 constexpr int kFunctions = 8;
 }  // namespace pci
@@ -80,10 +84,10 @@ constexpr int kFunctions = 8;
 // device-specific registers writable, and reacts to writes in config_written.
 class PciFunction {
  public:
-  enum class BarKind : uint8_t { None, Io, Memory };
+  enum class BarKind : uint8_t { None, Io, Memory, Rom };
   // A BAR's decoded address, or nullopt when the BAR is not decoded (decode
   // disabled in the command register, address 0, the all-ones sizing value,
-  // or an I/O address beyond 64 KiB).
+  // an I/O address beyond 64 KiB, or for the ROM BAR its enable bit clear).
   using BarMapping = std::optional<uint32_t>;
   using BarChange = std::function<void(int bar, BarMapping old_base, BarMapping new_base)>;
 
@@ -140,6 +144,9 @@ class PciFunction {
   // Declares BAR `bar` (0..5) as an I/O (size >= 4) or 32-bit memory
   // (size >= 16) BAR of `size` bytes; size is rounded up to a power of two.
   void define_bar(int bar, BarKind kind, uint32_t size, bool prefetchable = false);
+  // Declares the expansion ROM BAR (size >= 2 KiB, rounded up to a power of
+  // two). Its mapping needs bit 0 and the command register's memory enable.
+  void define_rom_bar(uint32_t size);
   void set_interrupt_pin(uint8_t pin);  // 0 none, 1..4 INTA#..INTD#
   void set_subsystem(uint16_t vendor, uint16_t device);
   // Makes [offset, offset+count) guest-writable with `mask` per byte.
@@ -173,8 +180,12 @@ class PciFunction {
   std::array<uint8_t, 256> config_{};      // the configuration space
   std::array<uint8_t, 256> write_mask_{};  // 1 = bit writable by the guest
   std::array<uint8_t, 256> w1c_mask_{};    // 1 = bit cleared by writing 1
-  std::array<Bar, pci::kBarCount> bars_{};
-  std::array<BarMapping, pci::kBarCount> mapped_{};  // last mapping reported
+  static uint8_t bar_offset(int bar) {
+    return static_cast<uint8_t>(bar == pci::kRomBar ? pci::kRomAddress : pci::kBar0 + 4 * bar);
+  }
+
+  std::array<Bar, pci::kBarSlots> bars_{};
+  std::array<BarMapping, pci::kBarSlots> mapped_{};  // last mapping reported
   BarChange bar_change_;
   bool intx_request_ = false;  // owner's INTx# request
   bool intx_level_ = false;    // level last driven on intx_line_

@@ -20,6 +20,7 @@ class TestFunction : public PciFunction {
   TestFunction() : PciFunction(0x1234, 0x5678, 0x02, 0x00, 0x00, 0x07) {
     define_bar(0, BarKind::Io, 32);
     define_bar(1, BarKind::Memory, 4096, /*prefetchable=*/true);
+    define_rom_bar(64 * 1024);
     set_interrupt_pin(1);
     set_writable(0x40, 4);
   }
@@ -169,6 +170,29 @@ TEST_F(PciTest, BarSizingAndPlacement) {
   EXPECT_EQ(cfg_read(3, 0, 0x14, 4), 0x00000008u);
   EXPECT_EQ(cfg_read(3, 0, 0x04, 2), 0x0000u);
   EXPECT_FALSE(dev.bar_mapping(1).has_value());
+}
+
+TEST_F(PciTest, ExpansionRomBar) {
+  std::vector<std::pair<int, std::optional<uint32_t>>> changes;
+  dev.on_bar_change([&](int bar, PciFunction::BarMapping, PciFunction::BarMapping n) { changes.emplace_back(bar, n); });
+  EXPECT_EQ(cfg_read(3, 0, 0x30, 4), 0u);
+  cfg_write(3, 0, 0x30, 4, 0xFFFFFFFE);  // sizing without the enable bit
+  EXPECT_EQ(cfg_read(3, 0, 0x30, 4), 0xFFFF0000u);
+  cfg_write(3, 0, 0x30, 4, 0xFEB80000);
+  cfg_write(3, 0, 0x04, 2, 0x0002);
+  EXPECT_TRUE(changes.empty());  // not enabled yet
+  cfg_write(3, 0, 0x30, 4, 0xFEB80001);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first, pci::kRomBar);
+  EXPECT_EQ(changes[0].second, std::optional<uint32_t>(0xFEB80000));
+  EXPECT_EQ(dev.bar_size(pci::kRomBar), 64u * 1024);
+  cfg_write(3, 0, 0x30, 4, 0xFEB80000);  // disable
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_FALSE(changes[1].second.has_value());
+  EXPECT_EQ(cfg_read(3, 0, 0x30, 4), 0xFEB80000u);
+  // Functions without a ROM BAR read 0 there.
+  cfg_write(0, 0, 0x30, 4, 0xFFFFFFFF);
+  EXPECT_EQ(cfg_read(0, 0, 0x30, 4), 0u);
 }
 
 TEST_F(PciTest, DataPortAccessesPastTheDwordAreClipped) {
