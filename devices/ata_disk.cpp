@@ -21,7 +21,8 @@ void put_string(std::array<uint16_t, 256>& id, unsigned first_word, unsigned wor
 }
 }  // namespace
 
-AtaDisk::AtaDisk(std::unique_ptr<DiskImage> image, std::string serial, std::string model, std::string firmware)
+AtaDisk::AtaDisk(std::unique_ptr<DiskImage> image, std::string serial, std::string model,
+                 std::string firmware)
     : image_(std::move(image)),
       serial_(std::move(serial)),
       model_(std::move(model)),

@@ -284,7 +284,8 @@ uint32_t PciBus::io_read(uint16_t port, unsigned size) {
   const int device = static_cast<int>(config_address_ >> 11 & 0x1F);
   const int function = static_cast<int>(config_address_ >> 8 & 0x7);
   const uint8_t reg = static_cast<uint8_t>(config_address_ & 0xFC);
-  if (k + size <= 4 && size != 3) return config_read(bus, device, function, static_cast<uint8_t>(reg | k), size);
+  if (k + size <= 4 && size != 3)
+    return config_read(bus, device, function, static_cast<uint8_t>(reg | k), size);
   // Runs past 0xCFF: only the bytes inside the dword are configuration data.
   uint32_t value = all_ones(size);
   for (unsigned i = 0; i < size && k + i < 4; ++i) {

@@ -174,7 +174,8 @@ TEST_F(PciTest, BarSizingAndPlacement) {
 
 TEST_F(PciTest, ExpansionRomBar) {
   std::vector<std::pair<int, std::optional<uint32_t>>> changes;
-  dev.on_bar_change([&](int bar, PciFunction::BarMapping, PciFunction::BarMapping n) { changes.emplace_back(bar, n); });
+  dev.on_bar_change(
+      [&](int bar, PciFunction::BarMapping, PciFunction::BarMapping n) { changes.emplace_back(bar, n); });
   EXPECT_EQ(cfg_read(3, 0, 0x30, 4), 0u);
   cfg_write(3, 0, 0x30, 4, 0xFFFFFFFE);  // sizing without the enable bit
   EXPECT_EQ(cfg_read(3, 0, 0x30, 4), 0xFFFF0000u);
