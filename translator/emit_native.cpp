@@ -54,7 +54,20 @@ bool Emission::native_instruction(unsigned k) {
         return false;
     }
   }
-  if (ip.lock) a.lock();
+  // The guest has one CPU and devices run on this thread, so LOCK (and
+  // XCHG's implicit lock) buys nothing, and a locked access that splits a
+  // cache line makes the host kernel throttle, or kill, the process
+  // (split-lock detection). LOCK is therefore dropped, and XCHG with memory
+  // becomes three moves.
+  if (ip.mem_op >= 0 && d.insn.mnemonic == ZYDIS_MNEMONIC_XCHG) {
+    const unsigned reg_op = ip.mem_op == 0 ? 1 : 0;
+    const x86::Gp r = host_register(d.ops[reg_op].reg.value);
+    const x86::Gp tmp = x86::Gp::fromTypeAndId(r.type(), host::kTmp1.id());
+    const x86::Mem mem = x86::ptr(host::kAddr, 0, r.size());
+    if (a.mov(tmp, mem) || a.mov(mem, r) || a.mov(r, tmp)) return false;
+    a.bind(resume);
+    return true;
+  }
   if (a.emitOpArray(static_cast<asmjit::InstId>(ip.asm_id), ops, n)) return false;
   a.bind(resume);
   return true;

@@ -218,7 +218,11 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
   }
   p.how = Lowering::Native;
   p.flags_used = gi.cls.flags_used() & kStatus;
-  p.flags_killed = gi.cls.flags_killed() & kStatus;
+  // A flag the SDM calls undefined is not killed: the host may leave it as it
+  // was (BT* and MUL do on current parts), and the interpreter, which runs
+  // the same host instruction, then passes the incoming value through. So
+  // only flags with a defined result end a flag's liveness.
+  p.flags_killed = gi.cls.flags_killed() & ~gi.cls.flags_undefined & kStatus;
   return p;
 }
 

@@ -120,8 +120,10 @@ struct DualFixture : ::testing::Test {
   void run(uint64_t max_steps = 1000000) {
     ref_steps = 0;
     while (ref_steps < max_steps) {
-      if (ref.interp.step() == StepResult::Halted) break;
+      const StepResult r = ref.interp.step();
+      if (r == StepResult::Halted) break;
       ++ref_steps;
+      if (r == StepResult::TripleFault) break;
     }
     dbt_result = dbt->run(max_steps);
   }
