@@ -1,6 +1,7 @@
 // Data movement: MOV (GPR/memory/immediate/moffs), MOVZX MOVSX, XCHG,
 // CMOVcc, SETcc, LEA, XLAT, CBW CWDE CWD CDQ, BSWAP, XADD, CMPXCHG,
-// CMPXCHG8B, LAHF SAHF, CLC STC CMC CLD STD, SALC, NOP (all forms), PAUSE.
+// CMPXCHG8B, LAHF SAHF, CLC STC CMC CLD STD, SALC, NOP (all forms, incl. the
+// hint-NOP space), PAUSE.
 //
 // MOV forms with a segment, control or debug register are the system
 // group's: they are forwarded to exec_special_register_form().
@@ -154,8 +155,9 @@ void CMC(Interpreter& in, const DecodedInsn&) { in.cpu.eflags ^= flag::CF; }
 // SALC (D6, undocumented): AL = CF ? FF : 00, flags unchanged.
 void SALC(Interpreter& in, const DecodedInsn&) { set_gpr(in, EAX, 8, (in.cpu.eflags & flag::CF) ? 0xff : 0); }
 
-// NOP, multi-byte NOP (0F 1F /0 and the 0F 19-1E hint space: no memory
-// access), PAUSE.
+// NOP, multi-byte NOP (0F 1F /0 and the 0F 18-1F hint space, whatever
+// newer CPUs made of it: PREFETCHh, ENDBR32/64 are NOPs on an i686), PAUSE.
+// None of them accesses memory.
 void NOP_any(Interpreter&, const DecodedInsn&) {}
 
 constexpr ZydisMnemonic kCmov[16] = {
@@ -196,8 +198,10 @@ void register_datamove_handlers(HandlerTable& t) {
   t.set(ZYDIS_MNEMONIC_CLD, set_flag<flag::DF, false>);
   t.set(ZYDIS_MNEMONIC_STD, set_flag<flag::DF, true>);
   t.set(ZYDIS_MNEMONIC_SALC, SALC);
-  t.set(ZYDIS_MNEMONIC_NOP, NOP_any);
-  t.set(ZYDIS_MNEMONIC_PAUSE, NOP_any);
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_NOP, ZYDIS_MNEMONIC_PAUSE, ZYDIS_MNEMONIC_ENDBR32, ZYDIS_MNEMONIC_ENDBR64,
+                          ZYDIS_MNEMONIC_PREFETCHNTA, ZYDIS_MNEMONIC_PREFETCHT0, ZYDIS_MNEMONIC_PREFETCHT1,
+                          ZYDIS_MNEMONIC_PREFETCHT2})
+    t.set(m, NOP_any);
 }
 
 }  // namespace popek

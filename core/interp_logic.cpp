@@ -1,5 +1,6 @@
 // Logic, shift and bit instructions: AND OR XOR TEST NOT, ROL ROR RCL RCR
-// SHL SHR SAR, SHLD SHRD, BT BTS BTR BTC, BSF BSR.
+// SHL SHR SAL SAR, SHLD SHRD, BT BTS BTR BTC, BSF BSR (also reached through
+// the F3-prefixed TZCNT/LZCNT encodings, which an i686 runs as BSF/BSR).
 //
 // All results and flags come from the host instruction (core/alu.h), which
 // also masks shift counts to 5 bits and leaves the flags untouched for a
@@ -124,6 +125,11 @@ void register_logic_handlers(HandlerTable& t) {
   t.set(ZYDIS_MNEMONIC_BTC, bit_test_Ev<alu::BitOp::Btc>);
   t.set(ZYDIS_MNEMONIC_BSF, bit_scan_Gv_Ev<false>);
   t.set(ZYDIS_MNEMONIC_BSR, bit_scan_Gv_Ev<true>);
+  // F3 0F BC / F3 0F BD decode as TZCNT/LZCNT, but an i686 ignores the F3
+  // prefix and executes BSF/BSR (compilers emit "rep bsf" on purpose). The
+  // translator must likewise drop the prefix rather than run TZCNT/LZCNT.
+  t.set(ZYDIS_MNEMONIC_TZCNT, bit_scan_Gv_Ev<false>);
+  t.set(ZYDIS_MNEMONIC_LZCNT, bit_scan_Gv_Ev<true>);
 }
 
 }  // namespace popek

@@ -346,6 +346,13 @@ TEST_F(IntegerArith, BsfBsr) {
   exec({0x0f, 0xbd, 0xd0});
   EXPECT_EQ(cpu.regs[EDX], 0xcafeu);
   EXPECT_EQ(arith_flags() & ZF, ZF);
+  // "rep bsf"/"rep bsr" (TZCNT/LZCNT encodings) are BSF/BSR on an i686.
+  exec({0xf3, 0x0f, 0xbc, 0xd0});  // source 0: destination kept, ZF=1 (TZCNT would give 32)
+  EXPECT_EQ(cpu.regs[EDX], 0xcafeu);
+  EXPECT_EQ(arith_flags() & ZF, ZF);
+  cpu.regs[EAX] = 0x00010000;
+  exec({0xf3, 0x0f, 0xbd, 0xd0});  // BSR → 16 (LZCNT would give 15)
+  EXPECT_EQ(cpu.regs[EDX], 16u);
 }
 
 TEST_F(IntegerArith, SegmentLimitViolationIsGpWithNothingChanged) {

@@ -308,7 +308,9 @@ TEST_F(IntegerDatamove, SalcAndNops) {
   exec({0x0f, 0x1f, 0x80, 0x00, 0x00, 0xf0, 0xff});  // nop [eax-0x100000]: no access
   exec({0xf3, 0x90});                                 // pause
   exec({0x66, 0x90});
-  EXPECT_EQ(cpu.eip, before.eip + 1 + 7 + 2 + 2);
+  exec({0xf3, 0x0f, 0x1e, 0xfb});                     // endbr32: hint NOP on an i686
+  exec({0x0f, 0x18, 0x80, 0x00, 0x00, 0xf0, 0xff});   // prefetchnta: no access, no fault
+  EXPECT_EQ(cpu.eip, before.eip + 1 + 7 + 2 + 2 + 4 + 7);
   EXPECT_EQ(cpu.regs[EAX], before.regs[EAX]);
   EXPECT_EQ(cpu.eflags, before.eflags);
 }
