@@ -27,7 +27,8 @@ std::string symbol(uint64_t target, uint64_t base, uint64_t range, const std::ve
 }  // namespace
 
 std::vector<std::string> disassemble_host(const uint8_t* code, size_t size, uint64_t address,
-                                          const std::vector<HostSymbol>& names, uint64_t label_range) {
+                                          const std::vector<HostSymbol>& names, uint64_t label_base,
+                                          uint64_t label_range) {
   ZydisDecoder dec;
   ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
   ZydisFormatter fmt;
@@ -48,7 +49,7 @@ std::vector<std::string> disassemble_host(const uint8_t* code, size_t size, uint
     if (in.operand_count_visible >= 1 && op0.type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op0.imm.is_relative) {
       ZyanU64 target = 0;
       ZydisCalcAbsoluteAddress(&in, &op0, ip, &target);
-      text = std::string(ZydisMnemonicGetString(in.mnemonic)) + " " + symbol(target, address, label_range, names);
+      text = std::string(ZydisMnemonicGetString(in.mnemonic)) + " " + symbol(target, label_base, label_range, names);
     } else {
       char buf[256];
       ZydisFormatterFormatInstruction(&fmt, &in, ops, in.operand_count_visible, buf, sizeof buf, ip, nullptr);
@@ -74,12 +75,12 @@ std::string disassemble_block(const Block& b, const std::vector<HostSymbol>& nam
   const bool code32 = b.key.mode & mode_bit::kCode32, stack32 = b.key.mode & mode_bit::kStack32;
   const uint64_t base = reinterpret_cast<uint64_t>(b.code);
   char head[128];
-  std::snprintf(head, sizeof head, "block %04x:%08x (linear %08x, phys %08x, mode %04x): %u guest insns, %u host bytes\n",
-                0u, b.eip, b.key.linear, b.key.phys, b.key.mode, b.insn_count, b.code_size);
+  std::snprintf(head, sizeof head, "block at eip %08x (linear %08x, phys %08x, mode %04x): %u guest insns, %u host bytes\n",
+                b.eip, b.key.linear, b.key.phys, b.key.mode, b.insn_count, b.code_size);
   o << head;
   auto host_range = [&](uint32_t from, uint32_t to) {
     if (!b.code || to <= from) return;
-    for (const std::string& line : disassemble_host(b.code + from, to - from, base + from, names, b.code_size))
+    for (const std::string& line : disassemble_host(b.code + from, to - from, base + from, names, base, b.code_size))
       o << "      " << line << "\n";
   };
   if (!b.insn_host_offset.empty()) {

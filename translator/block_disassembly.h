@@ -13,16 +13,16 @@
 namespace popek::dbt {
 
 // One host instruction per element, Intel syntax. Branch targets are shown
-// as absolute addresses, or as "<+off>" relative to `base_for_labels` when
-// they fall inside [base_for_labels, base_for_labels + label_range), and as
-// named routines when `names` knows them.
+// as absolute addresses, or as "<+off>" relative to `label_base` when they
+// fall inside [label_base, label_base + label_range), and as named routines
+// when `names` knows them.
 struct HostSymbol {
   uint64_t address;
   const char* name;
 };
 std::vector<std::string> disassemble_host(const uint8_t* code, size_t size, uint64_t address,
                                           const std::vector<HostSymbol>& names = {},
-                                          uint64_t label_range = 0);
+                                          uint64_t label_base = 0, uint64_t label_range = 0);
 
 // Guest instructions of `b` (Intel syntax, with their EIPs) interleaved with
 // the host code of each; the out-of-line code follows under "cold:".

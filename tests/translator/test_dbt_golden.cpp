@@ -45,7 +45,7 @@ TEST_F(Golden, AddToMemoryFlagsDead) {
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
             "cmp r11d, [r13+r9*1+0x40C0]\n"  // the write TLB: add is read-modify-write
-            "jnz <+0x6c>\n"
+            "jnz <+0x77>\n"
             "add r8, [r13+r9*1+0x40C8]\n"
             "add [r8], eax\n");
 }
@@ -65,7 +65,7 @@ TEST_F(Golden, AdcToMemoryFlagsLive) {
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
             "cmp r11d, [r13+r9*1+0x40C0]\n"
-            "jnz <+0x83>\n"
+            "jnz <+0x9e>\n"
             "add r8, [r13+r9*1+0x40C8]\n"
             "xchg r10, rax\n"
             "cmp al, 0x81\n"
@@ -78,7 +78,7 @@ TEST_F(Golden, ConditionalBranchExits) {
   flat32();
   load(0x1000, {0x39, 0xd8, 0x74, 0x10});  // cmp eax, ebx; jz +0x10
   EXPECT_EQ(host_code_of(*dbt, 1),
-            "jz <+0x13>\n"
+            "jz <+0x20>\n"
             "mov dword ptr [r15+0x20], 0x1004\n"
             "jmp exit_spill\n"
             "mov dword ptr [r15+0x20], 0x1014\n"
