@@ -122,7 +122,7 @@ void deliver_trap_or_interrupt_gate(Interpreter& in, const Event& e, const Descr
   f.push(e.return_eip, size);
   if (e.has_error) f.push(e.error_code, size);
   f.check_limits();
-  if (offset > code.limit()) raise_fault(vec::GP, e.ext);
+  if (offset > code.limit()) raise_fault(vec::GP, 0);
   f.write(in);
   if (inner) mark_accessed(in, ss);  // may #PF: before any register changes
   mark_accessed(in, code);
