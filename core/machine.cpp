@@ -3,8 +3,11 @@
 #include <chrono>
 #include <cstdio>
 
+#include "devices/cmos_rtc.h"
+#include "devices/i8042.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
+#include "devices/uart16550.h"
 
 namespace popek {
 
@@ -25,6 +28,25 @@ Machine::Machine(const MachineConfig& config)
   pit_ = std::make_unique<Pit8254>(clock_);
   pit_->attach(io_);
   pit_->irq0().connect(pic_->input(0));
+
+  std::optional<int64_t> rtc_time = config.rtc_base_time;
+  if (!rtc_time && config.deterministic) rtc_time = CmosRtc::to_epoch({2026, 1, 1, 0, 0, 0});
+  cmos_ = std::make_unique<CmosRtc>(clock_, rtc_time);
+  cmos_->attach(io_);
+  cmos_->irq().connect(pic_->input(8));
+
+  i8042_ = std::make_unique<I8042>([this](bool on) { set_a20(on); }, [this] { request_reset(); });
+  i8042_->attach(io_);
+  i8042_->irq1().connect(pic_->input(1));
+  i8042_->irq12().connect(pic_->input(12));
+
+  const uint16_t uart_base[2] = {Uart16550::kCom1Base, Uart16550::kCom2Base};
+  const int uart_irq[2] = {Uart16550::kCom1Irq, Uart16550::kCom2Irq};
+  for (int i = 0; i < 2; ++i) {
+    uart_[i] = std::make_unique<Uart16550>(clock_, uart_base[i], uart_irq[i], config.serial[i]);
+    uart_[i]->attach(io_);
+    uart_[i]->irq().connect(pic_->input(uart_irq[i]));
+  }
   debug_ports_ = std::make_unique<DebugPorts>(
       [this](char c) {
         if (config_.debugcon) config_.debugcon(c);
@@ -64,6 +86,11 @@ void Machine::reset() {
   set_a20(true);
   pic_->reset();
   pit_->reset();
+  cmos_->reset();
+  cmos_->set_memory_size(mem_.ram_size());
+  cmos_->set_equipment(CmosRtc::equipment_byte(0, true, true));
+  i8042_->reset();
+  for (auto& u : uart_) u->reset();
   debug_ports_->reset();
   reset_requested_ = false;
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ namespace popek {
 
 class Pic8259Pair;
 class Pit8254;
+class CmosRtc;
+class I8042;
+class Uart16550;
 
 enum class EngineKind { Interp, Dbt, Verify };
 
@@ -30,6 +34,10 @@ struct MachineConfig {
   EngineKind engine = EngineKind::Interp;
   bool no_reboot = false;              // triple fault / reset request ends the run
   std::function<void(char)> debugcon;  // port 0xE9/0x402 output; null discards
+  std::function<void(uint8_t)> serial[2];  // COM1/COM2 transmitted bytes; null discards
+  // RTC start time in Unix seconds; unset: the host's clock (a fixed time is
+  // used in deterministic mode so runs are reproducible).
+  std::optional<int64_t> rtc_base_time;
 };
 
 enum class StopReason { Exit, MaxInstructions, Timeout, HaltedForever, Reset };
@@ -68,6 +76,9 @@ class Machine {
   Interpreter& interpreter() { return *interp_; }
   Pic8259Pair& pic() { return *pic_; }
   Pit8254& pit() { return *pit_; }
+  CmosRtc& cmos() { return *cmos_; }
+  I8042& i8042() { return *i8042_; }
+  Uart16550& uart(int index) { return *uart_[index]; }
   const MachineConfig& config() const { return config_; }
   uint64_t resets() const { return resets_; }
 
@@ -82,6 +93,9 @@ class Machine {
   VirtualClock clock_;
   std::unique_ptr<Pic8259Pair> pic_;
   std::unique_ptr<Pit8254> pit_;
+  std::unique_ptr<CmosRtc> cmos_;
+  std::unique_ptr<I8042> i8042_;
+  std::unique_ptr<Uart16550> uart_[2];
   std::unique_ptr<DebugPorts> debug_ports_;
   std::unique_ptr<Port92> port92_;
   std::unique_ptr<Interpreter> interp_;

@@ -1,5 +1,7 @@
 // popek: the headless runner (the SDL desktop app comes later).
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "core/machine.h"
@@ -7,6 +9,21 @@
 #include "frontend/stats.h"
 
 using namespace popek;
+
+namespace {
+// Opens an output sink named stdio, file:PATH or none. Files stay open
+// until exit (the OS closes them); stdout is shared by both sinks.
+std::FILE* open_sink(const std::string& spec, std::string& error) {
+  if (spec == "stdio") return stdout;
+  if (spec.rfind("file:", 0) == 0) {
+    std::string path = spec.substr(5);
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) error = path + ": " + std::strerror(errno);
+    return f;
+  }
+  return nullptr;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   ParseResult parsed = parse_options(argc, argv);
@@ -31,19 +48,17 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::FILE* debug_out = nullptr;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> debug_file(nullptr, &std::fclose);
-  if (o.debugcon == "stdio") {
-    debug_out = stdout;
-  } else if (o.debugcon.rfind("file:", 0) == 0) {
-    std::string path = o.debugcon.substr(5);
-    debug_file.reset(std::fopen(path.c_str(), "wb"));
-    if (!debug_file) {
-      std::perror(("popek: " + path).c_str());
-      return 2;
-    }
-    debug_out = debug_file.get();
+  std::string sink_error;
+  std::FILE* debug_out = open_sink(o.debugcon, sink_error);
+  std::FILE* serial_out = sink_error.empty() ? open_sink(o.serial, sink_error) : nullptr;
+  if (!sink_error.empty()) {
+    std::fprintf(stderr, "popek: %s\n", sink_error.c_str());
+    return 2;
   }
+  if (serial_out) cfg.serial[0] = [serial_out](uint8_t c) {
+    std::fputc(c, serial_out);
+    if (c == '\n') std::fflush(serial_out);
+  };
   if (debug_out) cfg.debugcon = [debug_out](char c) { std::fputc(c, debug_out); };
 
   Machine machine(cfg);
@@ -52,6 +67,7 @@ int main(int argc, char** argv) {
   limits.timeout_seconds = o.timeout_seconds;
   RunOutcome out = machine.run(limits);
   if (debug_out) std::fflush(debug_out);
+  if (serial_out) std::fflush(serial_out);
   if (!o.stats_path.empty()) {
     std::string err;
     if (!write_stats_json(o.stats_path, machine, out, "interp", err)) std::fprintf(stderr, "popek: %s\n", err.c_str());

@@ -45,6 +45,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_option("-m,--memory", o.ram_mb, "Guest RAM in MiB (1 to 3072)");
   app.add_flag("--headless", o.headless, "Run without a window");
   app.add_option("--debugcon", debugcon, "Port 0xE9/0x402 output: stdio, file:PATH or none");
+  app.add_option("--serial", o.serial, "COM1 output: stdio, file:PATH or none");
   app.add_option("--engine", engine, "Execution engine: interp");
   app.add_option("--max-instructions", o.max_instructions, "Stop after N guest instructions");
   app.add_option("--timeout", o.timeout_seconds, "Stop after SECONDS of host time");
@@ -73,9 +74,11 @@ ParseResult parse_options(int argc, const char* const* argv) {
     return fail("--engine " + engine + ": not available in this build yet (use interp)");
   else return fail("--engine " + engine + ": unknown engine (expected interp, dbt or verify)");
   if (o.ram_mb < 1 || o.ram_mb > 3072) return fail("-m " + std::to_string(o.ram_mb) + ": memory size must be 1 to 3072 MiB");
-  if (debugcon != "stdio" && debugcon != "none" && debugcon.rfind("file:", 0) != 0)
-    return fail("--debugcon " + debugcon + ": expected stdio, file:PATH or none");
-  if (debugcon == "file:") return fail("--debugcon file: needs a path");
+  for (const auto& [name, value] : {std::pair{"--debugcon", debugcon}, std::pair{"--serial", o.serial}}) {
+    if (value != "stdio" && value != "none" && value.rfind("file:", 0) != 0)
+      return fail(std::string(name) + " " + value + ": expected stdio, file:PATH or none");
+    if (value == "file:") return fail(std::string(name) + " file: needs a path");
+  }
   if (o.timeout_seconds < 0) return fail("--timeout must not be negative");
   if (o.bios_path.empty()) return fail(kDefaultBiosHint);
   o.debugcon = debugcon;

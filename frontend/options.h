@@ -14,6 +14,7 @@ struct Options {
   uint32_t ram_mb = 32;
   bool headless = false;
   std::string debugcon = "none";  // stdio | file:PATH | none
+  std::string serial = "none";    // COM1: stdio | file:PATH | none
   EngineKind engine = EngineKind::Interp;
   uint64_t max_instructions = 0;
   double timeout_seconds = 0;
