@@ -148,12 +148,23 @@ void take_host_registers(X87State& f, const HostFpuImage& img) {
   for (unsigned k = 0; k < 8; ++k) f.st[phys(f, k)] = load80(img.st[k]);
 }
 
-// An unmasked exception the instruction stops at: nothing changes but the
-// exception flags up to the first unmasked one (SDM priority IE, DE, ZE), and
-// C1 when the fault is a stack fault.
-void refuse(X87State& f, uint16_t flags, uint16_t host_sw) {
-  f.sw |= flags;
-  if (flags & swb::SF) f.sw = static_cast<uint16_t>((f.sw & ~swb::C1) | (host_sw & swb::C1));
+// An unmasked exception the instruction stops at: registers, TOP and memory
+// stay as they were; the exception flags up to the first unmasked one (SDM
+// priority IE, DE, ZE) are set. Condition codes as measured on hardware
+// (tests/core/test_interp_x87_trap*.cpp): those of the masked response,
+// except after an unmasked denormal operand or an unmasked OE/UE on a
+// memory store, where C1 is cleared (FCOMI family: kept) and FPREM/FPREM1
+// also clear C2 and keep C0/C3.
+void refuse(X87State& f, const DecodedInsn& d, const EngineForm& form, uint16_t flags, uint16_t host_sw) {
+  uint16_t cc = host_sw & swb::CC;
+  if ((flags & (swb::IE | swb::DE)) == swb::DE || (flags & (swb::OE | swb::UE))) {
+    const bool partial_remainder = d.insn.mnemonic == ZYDIS_MNEMONIC_FPREM || d.insn.mnemonic == ZYDIS_MNEMONIC_FPREM1;
+    if (partial_remainder)
+      cc = f.sw & (swb::C0 | swb::C3);
+    else if (!form.writes_eflags)
+      cc &= static_cast<uint16_t>(~swb::C1);
+  }
+  f.sw = static_cast<uint16_t>(((f.sw | flags) & ~swb::CC) | cc);
   update_summary(f);
 }
 
@@ -178,7 +189,7 @@ bool is_denormal_of_size(const uint8_t* v, unsigned size) {
 
 bool is_denormal80(const Float80& v) { return (v.sign_exponent & 0x7fff) == 0 && v.mantissa != 0; }
 
-// ST index of the destination register of an arithmetic form (before any pop).
+// ST index of the destination register of a two-operand form (before any pop).
 unsigned destination_st(const DecodedInsn& d) {
   if (d.insn.operand_count_visible == 2 && d.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER)
     return d.ops[0].reg.value - ZYDIS_REGISTER_ST0;
@@ -201,6 +212,15 @@ Float80 source_operand(const X87State& old, const DecodedInsn& d, uint8_t* buf, 
   return load80(img.st[0]);
 }
 
+// x REM infinity and FSCALE by zero return ST(0) itself: hardware signals
+// no underflow for a tiny ST(0) then, although it does for x + 0 (measured).
+bool returns_operand_unchanged(const X87State& old, Arith op) {
+  const Float80& st1 = old.st[phys(old, 1)];
+  if (op == Arith::Remainder) return (st1.sign_exponent & 0x7fff) == 0x7fff;
+  if (op == Arith::Scale) return (st1.sign_exponent & 0x7fff) == 0 && st1.mantissa == 0;
+  return false;
+}
+
 struct PostOutcome {
   bool store_memory;
   uint16_t flags;
@@ -214,27 +234,38 @@ PostOutcome post_computation(const X87State& old, X87State& next, const DecodedI
   const uint16_t cw = old.cw;
   const bool memory = mem_size != 0;
   const bool store = memory && form.mem == MemDir::Store;
-  const unsigned dest = phys(old, destination_st(d));
+  const unsigned dest = phys(old, result_st(d, form.arith));
   bool tiny = raised & swb::UE;
   if (!tiny && !(cw & swb::UE)) {
     const bool float_store = d.insn.opcode == 0xD9 || d.insn.opcode == 0xDD;  // FST(P) m32/m64
     if (store) tiny = float_store && is_denormal_of_size(buf, mem_size);
-    else if (form.arith != Arith::None) tiny = is_denormal80(next.st[dest]);
+    if (!store && form.arith != Arith::None && !returns_operand_unchanged(old, form.arith))
+      tiny = is_denormal80(next.st[dest]);
   }
   uint16_t flags = static_cast<uint16_t>(raised | (tiny ? swb::UE : 0));
   const uint16_t unmasked = flags & ~cw & (swb::OE | swb::UE);
   if (!unmasked) return {store, flags};
-  if (store) return {false, static_cast<uint16_t>(flags & (swb::OE | swb::UE | swb::PE))};
+  if (store) return {false, static_cast<uint16_t>(flags & (swb::OE | swb::UE))};  // no PE (as measured)
   if (form.arith == Arith::None) return {false, flags};
-  const Float80 a = old.st[phys(old, form.arith == Arith::Scale ? 0 : destination_st(d))];
-  const Float80 b = form.arith == Arith::Scale ? old.st[phys(old, 1)] : source_operand(old, d, buf, memory);
+  const bool two_operand = form.arith <= Arith::DivR;
+  BiasInput bias{};
+  bias.op = form.arith;
+  bias.a = old.st[phys(old, two_operand ? destination_st(d) : 0)];
+  bias.b = two_operand ? source_operand(old, d, buf, memory) : old.st[phys(old, 1)];
+  bias.masked = next.st[dest];
+  bias.cw = cw;
+  bias.opcode = d.insn.opcode;
+  bias.modrm = modrm_byte(d);
+  bias.overflow = (unmasked & swb::OE) != 0;
   Float80 biased;
   uint16_t bits = 0;
-  if (biased_result(form.arith, a, b, cw, (unmasked & swb::OE) != 0, biased, bits)) {
+  if (biased_result(bias, biased, bits)) {
     next.st[dest] = biased;
-    set_tag(next, dest, classify(biased));
-    next.sw = static_cast<uint16_t>((next.sw & ~swb::C1) | (bits & swb::C1));
-    flags = static_cast<uint16_t>((flags & ~(swb::PE | swb::C1)) | (bits & swb::PE));
+    if (tag(next, dest) != kTagEmpty) set_tag(next, dest, classify(biased));  // FADDP ST(0),ST(0) pops it
+    if (form.arith != Arith::Remainder) {  // C1 of FPREM is a quotient bit
+      next.sw = static_cast<uint16_t>((next.sw & ~swb::C1) | (bits & swb::C1));
+      flags = static_cast<uint16_t>((flags & ~swb::PE) | (bits & swb::PE));
+    }
   }
   return {false, flags};
 }
@@ -246,6 +277,11 @@ void set_comparison_eflags(Interpreter& in, HostFlags hf) {
 }
 
 }  // namespace
+
+unsigned result_st(const DecodedInsn& d, Arith op) {
+  if (op == Arith::Factor) return 1;
+  return op <= Arith::DivR ? destination_st(d) : 0;
+}
 
 // ---------------------------------------------------------------- the engine
 
@@ -280,19 +316,21 @@ void run_engine(Interpreter& in, const DecodedInsn& d, const EngineForm& form) {
 
   const uint16_t raised = img.sw & swb::FLAGS;
   const uint16_t pre = precomputation_flags(raised, f.cw);
-  if (pre & ~f.cw & cwb::MASKS) {
-    refuse(f, pre, static_cast<uint16_t>(img.sw));
+  if (form.writes_eflags) set_comparison_eflags(in, hf);  // even when refused (as hardware)
+  // FLD m32/m64 of a denormal loads it even with DE unmasked (measured).
+  const uint16_t stops = d.insn.mnemonic == ZYDIS_MNEMONIC_FLD ? (swb::IE | swb::ZE) : (swb::IE | swb::DE | swb::ZE);
+  if (pre & ~f.cw & stops) {
+    refuse(f, d, form, pre, static_cast<uint16_t>(img.sw));
     return;
   }
   X87State next = f;
   take_host_registers(next, img);
   const PostOutcome out = post_computation(f, next, d, form, buf, size, raised);
   if ((out.flags & ~f.cw & (swb::OE | swb::UE)) && form.mem == MemDir::Store && mi >= 0) {
-    refuse(f, out.flags, static_cast<uint16_t>(img.sw));  // memory destination: nothing stored
+    refuse(f, d, form, out.flags, static_cast<uint16_t>(img.sw));  // memory destination: nothing stored
     return;
   }
   if (out.store_memory) write_guest(in, mem.seg, mem.offset, buf, size);
-  if (form.writes_eflags) set_comparison_eflags(in, hf);
   next.sw |= out.flags;
   update_summary(next);
   f = next;

@@ -14,9 +14,8 @@
 //  - CR0.NE=0: there is no FERR#/IRQ13 path in this machine. A waiting
 //    instruction that finds an unmasked exception pending proceeds as if
 //    IGNNE# were asserted (the exception stays flagged, ES stays set).
-//  - Biased results are produced for FADD/FSUB/FSUBR/FMUL/FDIV/FDIVR (all
-//    forms) and FSCALE. Other instructions with an unmasked OE/UE (FYL2X,
-//    F2XM1, FPATAN, FSIN, FPREM, ...) store the masked-response result.
+//  - Biased OE/UE results: see core/x87_bias.cpp for how each family is
+//    computed; they are checked bit for bit against hardware traps.
 #pragma once
 #include <cstdint>
 
@@ -109,8 +108,12 @@ HostFpuImage to_host_image(const X87State& f);
 // ---- the engine: instructions executed on the host x87 ----
 
 enum class MemDir : uint8_t { Load, Store };
-// Which arithmetic an instruction performs, for biased OE/UE results.
-enum class Arith : uint8_t { None, Add, Mul, Sub, SubR, Div, DivR, Scale };
+// Which arithmetic an instruction performs, for biased OE/UE results:
+// the two-operand families, FSCALE, the exact partial remainders, functions
+// of ST(0) that are linear near zero (FSIN, FPTAN, FSINCOS, F2XM1) and
+// products ST(1) * g(ST(0)) (FYL2X, FYL2XP1; FPATAN = atan(ST(1)/ST(0))),
+// whose result lands in ST(1) before the pop.
+enum class Arith : uint8_t { None, Add, Mul, Sub, SubR, Div, DivR, Scale, Remainder, TinyArgument, Factor };
 
 struct EngineForm {
   MemDir mem = MemDir::Load;  // direction of a memory operand, if the form has one
@@ -121,11 +124,24 @@ struct EngineForm {
 
 void run_engine(Interpreter& in, const DecodedInsn& d, const EngineForm& form);
 
-// Exponent-biased result of `a op b` for an unmasked overflow (bias
-// -24576) or underflow (+24576), rounded per `cw`. Writes the result and the
-// PE/C1 bits of its rounding; false if the case is not covered.
-bool biased_result(Arith op, const Float80& a, const Float80& b, uint16_t cw, bool overflow,
-                   Float80& out, uint16_t& sw_bits);
+// What an exponent-biased result is computed from.
+struct BiasInput {
+  Arith op;
+  Float80 a;       // two-operand forms: the destination; others: ST(0)
+  Float80 b;       // two-operand forms: the source; others: ST(1)
+  Float80 masked;  // the masked response's result
+  uint16_t cw;
+  uint8_t opcode;  // the instruction itself (one-register forms run as is)
+  uint8_t modrm;
+  bool overflow;   // OE (bias -24576) or UE (+24576)
+};
+// Exponent-biased result for an unmasked overflow or underflow, rounded per
+// the control word. Writes the result and the PE/C1 bits of its rounding;
+// false if the case is not covered.
+bool biased_result(const BiasInput& in, Float80& out, uint16_t& sw_bits);
+// The ST index (before the instruction) of the register that receives the
+// result of an arithmetic form.
+unsigned result_st(const DecodedInsn& d, Arith op);
 
 // FNSTENV, FLDENV, FNSAVE, FRSTOR, FXSAVE, FXRSTOR (core/x87_env.cpp).
 void register_env_handlers(HandlerTable& t);
