@@ -69,7 +69,7 @@ CaseOutcome DiffHarness::run(const std::vector<uint8_t>& code, const GuestState&
   CaseOutcome o;
   o.popek = popek_.run(code, init, &o.popek_flags, &o.popek_path);
   o.unicorn = unicorn_.run(code, init, &o.unicorn_flags, &o.unicorn_path);
-  o.unicorn_tainted = !o.unicorn_flags.unicorn_comparable();
+  o.unicorn_tainted = !o.unicorn_flags.unicorn_comparable() || o.unicorn.unicorn_unrunnable;
   if (!o.unicorn_tainted) o.pu = compare_pair(Pair::PopekUnicorn, o);
   o.have_native = native_available();
   if (o.have_native) {
@@ -99,7 +99,7 @@ Culprit DiffHarness::localize(const Snippet& s, Pair pair, const CaseOutcome& fu
     o.popek = popek_.run(code, s.init, &o.popek_flags, &o.popek_path);
     o.unicorn = unicorn_.run(code, s.init, &o.unicorn_flags, &o.unicorn_path);
     if (pair != Pair::PopekUnicorn) o.native = native_->run(code, s.init);
-    if (pair != Pair::PopekNative && !o.unicorn_flags.unicorn_comparable()) break;
+    if (pair != Pair::PopekNative && (!o.unicorn_flags.unicorn_comparable() || o.unicorn.unicorn_unrunnable)) break;
     if (pair == Pair::PopekNative && !o.popek_flags.native_comparable()) break;
     if (compare_pair(pair, o).empty()) continue;
     const std::vector<uint32_t>& path = pair == Pair::UnicornNative ? o.unicorn_path : o.popek_path;

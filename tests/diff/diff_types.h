@@ -42,6 +42,7 @@ struct RunResult {
   uint8_t vector = 0;      // exception vector when faulted
   uint32_t eip = 0;        // snippet end, or the faulting instruction
   bool hung = false;       // ran out of its step budget
+  bool unicorn_unrunnable = false;  // Unicorn was stopped before a form that would crash it
   std::string note;        // executor-specific detail ("no handler", "unicorn: ...")
 };
 

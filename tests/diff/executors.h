@@ -71,6 +71,8 @@ class UnicornExecutor {
   DecodedInsn pending_;  // the instruction Unicorn is executing
   uint32_t pending_regs_[8] = {};
   bool has_pending_ = false;
+  bool crash_avoided_ = false;
+  uint32_t undecodable_at_ = 0;  // first instruction Zydis (P6 rules) rejects
 };
 
 class NativeExecutor {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "core/interpreter.h"
@@ -211,7 +212,7 @@ std::optional<RmOperand> GenContext::try_mem32(unsigned size, uint32_t before, u
                                                bool allow_esp_base) {
   std::vector<unsigned> bases, indexes;
   for (unsigned r = 0; r < 8; ++r) {
-    if (!reg_known(r, kMaxBaseWidth)) continue;
+    if (!reg_known(r, kMaxBaseWidth) || (avoid_ >> r & 1)) continue;
     if (r != ESP || allow_esp_base) bases.push_back(r);
     if (r != ESP) indexes.push_back(r);
   }
@@ -270,7 +271,7 @@ std::optional<RmOperand> GenContext::try_mem16(unsigned size, uint32_t before, u
   uint32_t sum = 0, width = 0;
   for (int r : kPairs[rm]) {
     if (r < 0) continue;
-    if (!reg_known(static_cast<unsigned>(r), kMaxBaseWidth)) return std::nullopt;
+    if (!reg_known(static_cast<unsigned>(r), kMaxBaseWidth) || (avoid_ >> r & 1)) return std::nullopt;
     sum += track_.regs[r].lo & 0xffff;
     width += track_.regs[r].width;
   }
@@ -315,6 +316,7 @@ RmOperand GenContext::mem_operand(unsigned size, uint32_t before, uint32_t after
     m = a;
   }
   place_atomic_ = false;
+  avoid_ = 0;
   m->seg_prefix = random_seg_prefix(rng);
   m->atomic_safe = atomic;
   return *m;
@@ -322,6 +324,7 @@ RmOperand GenContext::mem_operand(unsigned size, uint32_t before, uint32_t after
 
 RmOperand GenContext::rm_operand(unsigned size_bits, bool allow_mem, bool atomic) {
   if (allow_mem && rng.chance(opt.mem_percent)) return mem_operand(size_bits / 8, 0, 0, true, atomic);
+  avoid_ = 0;
   return reg_operand(dest_reg(size_bits));
 }
 
@@ -371,7 +374,33 @@ std::vector<uint8_t> GenContext::encode(const Encoding& e) {
   return b;
 }
 
-bool GenContext::emit(const Encoding& e, const Effect& fx) { return emit_bytes(encode(e), fx); }
+bool GenContext::emit(const Encoding& e, const Effect& fx) {
+  std::vector<uint8_t> bytes = encode(e);
+  Effect f = fx;
+  if (rng.chance(opt.redundant_prefix_percent)) add_redundant_prefix(bytes, e, f);
+  return emit_bytes(bytes, f);
+}
+
+// Prefixes that change nothing here: a DS/ES/SS override (all flat; never
+// CS, which is not writable), a second 0x66 where there is one, or F2/F3 on
+// plain one-byte ALU and MOV opcodes (never with 0F opcodes, where F3 makes
+// TZCNT/POPCNT on the host, nor on NOP, where it makes PAUSE). Short
+// branches are left alone so they can still be widened.
+void GenContext::add_redundant_prefix(std::vector<uint8_t>& bytes, const Encoding& e, Effect& fx) {
+  if (fx.fixup == SnippetInsn::Fixup::Rel8 || e.opcode.empty()) return;
+  const uint8_t op = e.opcode[0];
+  const bool plain_alu = !e.lock && e.has_modrm &&
+                         ((op < 0x40 && (op & 7) < 4) || (op >= 0x80 && op <= 0x8b) || op == 0xc0 || op == 0xc1 ||
+                          (op >= 0xd0 && op <= 0xd3) || op == 0xf6 || op == 0xf7);
+  uint8_t prefix;
+  switch (rng.below(3)) {
+    case 0: prefix = e.opsize16 ? 0x66 : 0x3e; break;
+    case 1: prefix = plain_alu ? (rng.chance(50) ? 0xf3 : 0xf2) : 0x26; break;
+    default: prefix = rng.chance(50) ? 0x36 : 0x3e; break;
+  }
+  bytes.insert(bytes.begin(), prefix);
+  if (fx.fixup != SnippetInsn::Fixup::None) ++fx.fixup_at;
+}
 
 bool GenContext::check_memory(const DecodedInsn& d, const Effect& fx) const {
   if (fx.skip_mem_check || d.insn.mnemonic == ZYDIS_MNEMONIC_LEA || d.insn.mnemonic == ZYDIS_MNEMONIC_NOP)
@@ -382,11 +411,11 @@ bool GenContext::check_memory(const DecodedInsn& d, const Effect& fx) const {
     const uint32_t mask = d.insn.address_width == 16 ? 0xffffu : 0xffffffffu;
     uint64_t width = 0;
     uint32_t lo = static_cast<uint32_t>(op.mem.disp.value);
-    for (ZydisRegister r : {op.mem.base, op.mem.index}) {
+    const std::pair<ZydisRegister, unsigned> parts[2] = {{op.mem.base, 1u}, {op.mem.index, op.mem.scale ? op.mem.scale : 1u}};
+    for (const auto& [r, scale] : parts) {
       if (r == ZYDIS_REGISTER_NONE) continue;
       int g = Interpreter::gpr_index(r);
       if (g < 0 || !track_.regs[g].known) return false;
-      unsigned scale = (r == op.mem.index && op.mem.scale) ? op.mem.scale : 1;
       lo += track_.regs[g].lo * scale;
       width += uint64_t{track_.regs[g].width} * scale;
     }
@@ -448,9 +477,27 @@ void GenContext::apply_effects(const DecodedInsn& d, const Effect& fx) {
 
 bool GenContext::emit_bytes(const std::vector<uint8_t>& bytes, const Effect& fx) {
   DecodedInsn d;
+  if (fx.invalid) {
+    // Must not decode (each executor then raises #UD); nothing runs after it.
+    if (bytes.empty() || decoder_.decode(bytes.data(), bytes.size(), true, true, d) == DecodeStatus::Ok) {
+      ++rejected_;
+      if (std::getenv("POPEK_DIFF_DEBUG_REJECTS")) std::fprintf(stderr, "reject(valid): %s\n", Decoder::format(d, 0).c_str());
+      return false;
+    }
+    SnippetInsn si;
+    si.bytes = bytes;
+    insns_.push_back(std::move(si));
+    track_.dead = true;
+    return true;
+  }
   if (bytes.empty() || decoder_.decode(bytes.data(), bytes.size(), true, true, d) != DecodeStatus::Ok ||
       d.insn.length != bytes.size()) {
     ++rejected_;
+    if (std::getenv("POPEK_DIFF_DEBUG_REJECTS")) {
+      std::fprintf(stderr, "reject(decode):");
+      for (uint8_t b : bytes) std::fprintf(stderr, " %02x", b);
+      std::fprintf(stderr, "\n");
+    }
     return false;
   }
   bool writes_esp = false;
@@ -462,6 +509,7 @@ bool GenContext::emit_bytes(const std::vector<uint8_t>& bytes, const Effect& fx)
   }
   if (writes_esp != (fx.writes_esp || fx.frame != 0)) {
     ++rejected_;
+    if (std::getenv("POPEK_DIFF_DEBUG_REJECTS")) std::fprintf(stderr, "reject(esp): %s\n", Decoder::format(d, 0).c_str());
     return false;
   }
   if (!track_.dead && (flags_consumed(d) & track_.maybe_undefined) &&
@@ -470,6 +518,7 @@ bool GenContext::emit_bytes(const std::vector<uint8_t>& bytes, const Effect& fx)
   if (!track_.dead) {
     if (!check_memory(d, fx)) {
       ++rejected_;
+      if (std::getenv("POPEK_DIFF_DEBUG_REJECTS")) std::fprintf(stderr, "reject(mem): %s\n", Decoder::format(d, 0).c_str());
       return false;
     }
     if (writes_esp) {

@@ -108,6 +108,7 @@ struct Effect {
   int skip_insns = -1;
   bool label_only = false;  // the label is a value; a later takes_label instruction jumps to it
   bool takes_label = false; // jumps to the label of the last label_only instruction
+  bool invalid = false;     // deliberately undecodable (e.g. LOCK on a register form): #UD everywhere
 };
 
 class GenContext;
@@ -130,6 +131,7 @@ struct GenOptions {
   // (otherwise a CMP that defines all six is put in front of it). Such runs
   // are compared with the real CPU only.
   unsigned consume_undefined_percent = 10;
+  unsigned redundant_prefix_percent = 3;  // an extra DS/ES/SS, 0x66 or REP prefix the CPU ignores
 };
 
 // The API family generators build instructions with.
@@ -156,6 +158,9 @@ class GenContext {
   // under this VM the kernel's split-lock handling never returns).
   RmOperand mem_operand(unsigned size, uint32_t before = 0, uint32_t after = 0, bool allow_esp_base = true,
                         bool atomic = false);
+  // The next memory operand built uses none of the registers in `mask` (bit
+  // per GPR): for groups whose setup instructions write them first.
+  void avoid_bases(uint8_t mask) { avoid_ = mask; }
   // Register or memory per GenOptions::mem_percent.
   RmOperand rm_operand(unsigned size_bits, bool allow_mem = true, bool atomic = false);
   // Any encodable addressing form, registers unconstrained (LEA, NOP Ev).
@@ -195,12 +200,14 @@ class GenContext {
   void apply_effects(const DecodedInsn& d, const Effect& fx);
   void update_flag_state(const DecodedInsn& d, const TrackState& pre);
   bool emit_flag_definer();
+  void add_redundant_prefix(std::vector<uint8_t>& bytes, const Encoding& e, Effect& fx);
   static void merge(TrackState& into, const TrackState& from);
   std::optional<RmOperand> try_mem32(unsigned size, uint32_t before, uint32_t after, bool allow_esp_base);
   std::optional<RmOperand> try_mem16(unsigned size, uint32_t before, uint32_t after);
   bool place(uint64_t sum_lo, uint32_t width, unsigned size, uint32_t before, uint32_t after,
              uint32_t mask, int32_t dmin, int32_t dmax, uint32_t& ea_lo);
   bool place_atomic_ = false;  // place() keeps the access inside one 64-byte line
+  uint8_t avoid_ = 0;          // registers the next memory operand must not use
 
   TrackState track_;
   std::vector<SnippetInsn> insns_;

@@ -146,6 +146,7 @@ bool gen_div(GenContext& c) {
   const bool guard = !c.opt.allow_faults || c.rng.chance(80);
   RmOperand divisor;
   if (c.rng.chance(c.opt.mem_percent)) {
+    c.avoid_bases(1 << EAX | 1 << EDX);  // the guards write them
     divisor = c.mem_operand(size / 8);
   } else {
     unsigned r;
@@ -182,6 +183,7 @@ bool gen_shift(GenContext& c) {
   const unsigned w = size == 8 ? 0 : 1;
   unsigned op = c.rng.below(8);
   if (op == 6 && c.rng.chance(70)) op = 4;  // /6 is the undocumented SAL alias; keep it rare
+  c.avoid_bases(1 << ECX);  // a MOV CL may come first
   RmOperand dst = c.rm_operand(size);
   switch (c.rng.below(3)) {
     case 0: return c.emit(modrm_insn({u8(0xd0 + w)}, size, op, dst));
@@ -206,6 +208,7 @@ bool gen_shld(GenContext& c) {
   const bool by_cl = c.rng.chance(50);
   unsigned count = shift_count(c);
   if (size == 16 && (count & 31) > 16) count &= 15;  // above 16 the result is undefined
+  c.avoid_bases(1 << ECX);  // a MOV CL may come first
   RmOperand dst = c.rm_operand(size);
   if (by_cl) {
     if (size == 16 || c.rng.chance(50)) {
@@ -266,6 +269,7 @@ bool gen_xadd_cmpxchg(GenContext& c) {
   const unsigned size = c.any_size();
   const unsigned w = size == 8 ? 0 : 1;
   const bool xadd = c.rng.chance(40);
+  c.avoid_bases(1 << EAX);  // a repeated CMPXCHG finds EAX rewritten
   Encoding e = modrm_insn({0x0f, u8((xadd ? 0xc0 : 0xb0) + w)}, size, xadd ? c.dest_reg(size) : c.src_reg(),
                           lockable_rm(c, size));
   maybe_lock(e);
@@ -274,6 +278,7 @@ bool gen_xadd_cmpxchg(GenContext& c) {
 }
 
 bool gen_cmpxchg8b(GenContext& c) {
+  c.avoid_bases(1 << EAX | 1 << EDX);  // a repeated CMPXCHG8B finds EDX:EAX rewritten
   Encoding e = modrm_insn({0x0f, 0xc7}, 32, 1, c.mem_operand(8, 0, 0, true, c.rng.chance(15)));
   maybe_lock(e);
   if (!c.emit(e)) return false;
@@ -370,11 +375,56 @@ bool gen_convert(GenContext& c) {  // CBW CWDE CWD CDQ
   return c.emit(e);
 }
 
-bool gen_flag_ops(GenContext& c) {  // CLC STC CMC CLD STD SAHF LAHF
-  static constexpr uint8_t kOps[7] = {0xf8, 0xf9, 0xf5, 0xfc, 0xfd, 0x9e, 0x9f};
+bool gen_flag_ops(GenContext& c) {  // CLC STC CMC CLD STD SAHF LAHF SALC
+  static constexpr uint8_t kOps[8] = {0xf8, 0xf9, 0xf5, 0xfc, 0xfd, 0x9e, 0x9f, 0xd6};
   Encoding e;
-  e.opcode = {kOps[c.rng.below(7)]};
+  e.opcode = {kOps[c.rng.below(8)]};
   return c.emit(e);
+}
+
+// BOUND r, m16&16 / m32&32: #BR when the signed index is outside the pair.
+// Mostly against a pair just stored at an absolute address that admits
+// every index (so the snippet goes on); otherwise against whatever is in
+// memory, which usually raises #BR.
+bool gen_bound(GenContext& c) {
+  const unsigned size = c.opsize();
+  const unsigned bytes = size / 8;
+  if (c.rng.chance(40)) return c.emit(modrm_insn({0x62}, size, c.src_reg(), c.mem_operand(2 * bytes)));
+  const uint32_t at = kDataBase + c.rng.below(kDataSize - 8);
+  auto absolute = [&](uint32_t addr) {
+    RmOperand m;
+    m.is_reg = false;
+    m.tail = {0x05};
+    B d = GenContext::le(addr, 4);
+    m.tail.insert(m.tail.end(), d.begin(), d.end());
+    return m;
+  };
+  Encoding lower = modrm_insn({0xc7}, size, 0, absolute(at));
+  lower.imm = GenContext::le(size == 16 ? 0x8000 : 0x80000000u, bytes);
+  Encoding upper = modrm_insn({0xc7}, size, 0, absolute(at + bytes));
+  upper.imm = GenContext::le(size == 16 ? 0x7fff : 0x7fffffffu, bytes);
+  return c.emit(lower) && c.emit(upper) && c.emit(modrm_insn({0x62}, size, c.src_reg(), absolute(at)));
+}
+
+// Encodings every executor must reject with #UD: LOCK on a register
+// destination or on a non-lockable instruction, and UD2.
+bool gen_invalid(GenContext& c) {
+  if (!c.rng.chance(30)) return false;  // each one ends its snippet: keep them rare
+  Effect fx;
+  fx.invalid = true;
+  switch (c.rng.below(3)) {
+    case 0: return c.emit_bytes({0xf0, GenContext::le(c.rng.below(8) * 8 + 1, 1)[0], 0xc8}, fx);  // lock add eax, ecx
+    case 1: {
+      Encoding e = modrm_insn({0x89}, 32, c.src_reg(), c.mem_operand(4));  // lock mov [m], r
+      e.lock = true;
+      return c.emit_bytes(GenContext::encode(e), fx);
+    }
+    default: {  // UD2 decodes; it just always faults
+      Effect ud;
+      ud.unconditional = true;
+      return c.emit_bytes({0x0f, 0x0b}, ud);
+    }
+  }
 }
 
 bool gen_bcd(GenContext& c) {  // DAA DAS AAA AAS AAM ib AAD ib
@@ -429,6 +479,8 @@ const std::vector<Family>& alu_families() {
       {"flag_ops", 4, gen_flag_ops},
       {"bcd", 4, gen_bcd},
       {"nop", 1, gen_nop},
+      {"bound", 1, gen_bound},
+      {"invalid", 1, gen_invalid},
   };
   return kFamilies;
 }

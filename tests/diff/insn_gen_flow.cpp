@@ -92,8 +92,9 @@ bool index_fits(const GenContext& c, unsigned r, bool a16, uint32_t room) {
   const RegTrack& t = c.track().regs[r];
   if (!t.known || t.width > 0x200) return false;
   uint32_t lo = a16 ? (t.lo & 0xffff) : t.lo;
-  for (uint32_t base : {kDataBase, kStackBase}) {
-    if (lo >= base + room && uint64_t{lo} + t.width + room <= base + kDataSize) return true;
+  const uint32_t areas[2][2] = {{kDataBase, kDataSize}, {kStackBase, kStackSize}};
+  for (const auto& [base, size] : areas) {
+    if (lo >= base + room && uint64_t{lo} + t.width + room <= base + size) return true;
   }
   return false;
 }

@@ -35,13 +35,15 @@ void copy_out(PhysicalMemory& mem, uint32_t pa, uint8_t* dst, uint32_t len) {
 // native runner's mmaps and Unicorn's mem_map: an access outside them is a
 // #PF on every executor instead of silently reaching Popek's other RAM.
 constexpr uint32_t kPageDir = 0x100000, kPageTable = 0x101000;
-static_assert(kDataSize == 0x1000 && kStackSize == 0x1000 && DIFF_CODE_SIZE == 0x1000, "one page per area");
+static_assert(kDataSize % 0x1000 == 0 && kStackSize % 0x1000 == 0 && DIFF_CODE_SIZE % 0x1000 == 0);
 void map_areas(test::InterpFixture& fx) {
   static const std::vector<uint8_t> zero(0x2000, 0);
   copy_in(fx.mem, kPageDir, zero.data(), static_cast<uint32_t>(zero.size()));
   fx.mem.write32(kPageDir, kPageTable | 0x7);  // present, writable, user
-  for (uint32_t base : {kDataBase, kStackBase, kCodeBase})
-    fx.mem.write32(kPageTable + (base >> 12) * 4, base | 0x7);
+  const uint32_t areas[3][2] = {{kDataBase, kDataSize}, {kStackBase, kStackSize}, {kCodeBase, DIFF_CODE_SIZE}};
+  for (const auto& [base, size] : areas)
+    for (uint32_t page = base; page < base + size; page += 0x1000)
+      fx.mem.write32(kPageTable + (page >> 12) * 4, page | 0x7);
   fx.cpu.cr3 = kPageDir;
   fx.cpu.cr0 |= cr0::PG | cr0::WP;
   fx.interp.mmu.flush(true);

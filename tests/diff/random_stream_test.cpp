@@ -46,9 +46,9 @@ std::string reports(const CampaignStats::PairStats& ps) {
 TEST(DiffRandom, GeneratesTheRequestedInstructions) {
   const CampaignStats& s = campaign();
   EXPECT_GE(s.insns_generated, env_u64("POPEK_DIFF_INSNS", 100000));
-  // A few Zydis refusals are expected (e.g. an alias Zydis does not decode);
-  // many mean the generator builds broken encodings.
-  EXPECT_LT(s.generator_rejects, s.insns_generated / 100);
+  // An instruction the generator builds but then rejects (Zydis refuses it,
+  // or its memory operand fails the bounds re-check) is a generator bug.
+  EXPECT_LT(s.generator_rejects, s.insns_generated / 1000);
 }
 
 TEST(DiffRandom, PopekMatchesUnicorn) {

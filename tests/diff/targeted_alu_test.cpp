@@ -84,6 +84,13 @@ TEST(DiffTargeted, AluMemoryOperandsAndLock) {
           suite.run(bytes({o16(bits), {u8(op * 8 + w), 0x0b}}), s);          // op [ebx], ecx
           suite.run(bytes({{0xf0}, o16(bits), {u8(op * 8 + w), 0x0b}}), s);  // lock op [ebx], ecx
           suite.run(bytes({o16(bits), {u8(op * 8 + 2 + w), 0x0b}}), s);      // op ecx, [ebx]
+          // Across the page boundary in the data area (no LOCK: a split
+          // locked access is not something to do to the host).
+          GuestState x = s;
+          x.regs[EBX] = kDataBase + 0x1000 - 2;
+          for (unsigned i = 0; i < 4; ++i) x.data[0x1000 - 2 + i] = u8(a >> (8 * i));
+          suite.run(bytes({o16(bits), {u8(op * 8 + w), 0x0b}}), x);
+          suite.run(bytes({o16(bits), {u8(op * 8 + 2 + w), 0x0b}}), x);
         }
   suite.expect_clean();
 }
@@ -171,7 +178,7 @@ TEST(DiffTargeted, MultiplyForms) {
 TEST(DiffTargeted, DivideFormsIncludingDivideError) {
   Suite suite("div idiv");
   for (unsigned bits : {8u, 16u, 32u})
-    for (uint32_t high : {0u, 1u, 0x7fffffffu, 0xffffffffu})
+    for (uint32_t high : {0u, 1u, 0x80u, 0x8000u, 0x7fffffffu, 0x80000000u, 0xffffffffu})
       for (uint32_t a : edges(bits))
         for (uint32_t b : edges(bits)) {
           GuestState s = state(with_pattern(a, bits), with_pattern(b, bits, 0x11223344), 0);

@@ -232,6 +232,10 @@ TEST(DiffTargeted, StackInstructions) {
       suite.run({0xc8, u8(size), 0, u8(level)}, e);
       suite.run({0xc8, u8(size), 0, u8(level), 0xc9}, e);  // enter; leave
     }
+  // Nested ENTER right after ENTER: the display copy reads [EBP-4], which is
+  // the slot the second ENTER has just pushed EBP into.
+  suite.run({0xc8, 0, 0, 0, 0xc8, 0x18, 0, 2}, s);
+  suite.run({0xc8, 4, 0, 1, 0xc8, 0, 0, 3}, s);
   suite.run({0xe8, 0, 0, 0, 0}, s);                      // call next
   suite.run(bytes({{0x68}, le(kCodeBase + 6, 4), {0xc3}}), s);        // push label; ret
   suite.run(bytes({{0x68}, le(kCodeBase + 8, 4), {0xc2, 0x08, 0x00}}), s);  // ret 8
@@ -273,6 +277,36 @@ TEST(DiffTargeted, AddressingAndTranslate) {
   suite.run(bytes({{0xa3}, le(kDataBase + 0x11, 4)}), s);
   suite.run(bytes({{0x67, 0xa0}, le(kDataBase + 0x12, 2)}), s);
   suite.run(bytes({{0x66, 0x67, 0xa3}, le(kDataBase + 0x13, 2)}), s);
+  suite.expect_clean();
+}
+
+// LOCK where it is not allowed, and UD2: #UD on every executor (Unicorn runs
+// some of these; see the known-disagreement notes). BOUND in and out of range.
+TEST(DiffTargeted, InvalidEncodingsAndBound) {
+  Suite suite("invalid lock ud2 bound");
+  const std::vector<B> invalid = {
+      {0xf0, 0x01, 0xc8},        // lock add eax, ecx (register destination)
+      {0xf0, 0x89, 0x03},        // lock mov [ebx], eax
+      {0xf0, 0x8b, 0x03},        // lock mov eax, [ebx]
+      {0xf0, 0x90},              // lock nop
+      {0xf0, 0xa4},              // lock movsb
+      {0xf0, 0x0f, 0xaf, 0x03},  // lock imul eax, [ebx]
+      {0xf0, 0xf6, 0x03, 0x01},  // lock test [ebx], 1
+      {0xf0, 0x0f, 0xa3, 0x03},  // lock bt [ebx], eax
+      {0xf0, 0x0f, 0xb6, 0x03},  // lock movzx eax, [ebx]
+      {0x0f, 0x0b},              // ud2
+      {0x41, 0x0f, 0x0b, 0x42},  // inc ecx; ud2; inc edx
+  };
+  for (const B& code : invalid) suite.run(code, base_state());
+  for (uint32_t index : edges32())
+    for (bool w16 : {false, true}) {
+      GuestState s = base_state();
+      s.regs[EAX] = index;
+      const uint32_t lo = w16 ? 0xfff0 : 0xfffffff0, hi = 0x100;
+      put32(s, s.regs[EBX], w16 ? (lo | hi << 16) : lo);
+      put32(s, s.regs[EBX] + 4, hi);
+      suite.run(bytes({o16(w16 ? 16 : 32), {0x62, 0x03, 0x40}}), s);  // bound eax, [ebx]; inc eax
+    }
   suite.expect_clean();
 }
 

@@ -16,6 +16,38 @@ constexpr int kRegIds[8] = {UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X
                             UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI};
 constexpr uint64_t kMaxInsns = 100000;
 
+// Value of a GPR of any width from the 8 full registers.
+uint32_t gpr_value(ZydisRegister r, const uint32_t regs[8]) {
+  if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return regs[r - ZYDIS_REGISTER_EAX];
+  if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return regs[r - ZYDIS_REGISTER_AX] & 0xffff;
+  if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BL) return regs[r - ZYDIS_REGISTER_AL] & 0xff;
+  if (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH) return (regs[r - ZYDIS_REGISTER_AH] >> 8) & 0xff;
+  return 0;
+}
+
+// Unicorn 2.0.1's IDIV helpers divide in host integers before checking for
+// overflow, so the most negative dividend divided by -1 (16- and 32-bit
+// forms) kills the whole process with SIGFPE instead of raising #DE.
+bool idiv_would_crash_unicorn(uc_struct* uc, const DecodedInsn& d, const uint32_t regs[8]) {
+  if (d.insn.mnemonic != ZYDIS_MNEMONIC_IDIV) return false;
+  const unsigned w = d.insn.operand_width;
+  if (w == 32 && !(regs[2] == 0x80000000u && regs[0] == 0)) return false;
+  if (w == 16 && !((regs[2] & 0xffff) == 0x8000 && (regs[0] & 0xffff) == 0)) return false;
+  if (w != 16 && w != 32) return false;
+  const ZydisDecodedOperand& op = d.ops[0];
+  uint32_t divisor = 0;
+  if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
+    divisor = gpr_value(op.reg.value, regs);
+  } else {
+    uint32_t ea = static_cast<uint32_t>(op.mem.disp.value);
+    if (op.mem.base != ZYDIS_REGISTER_NONE) ea += gpr_value(op.mem.base, regs);
+    if (op.mem.index != ZYDIS_REGISTER_NONE) ea += gpr_value(op.mem.index, regs) * op.mem.scale;
+    if (d.insn.address_width == 16) ea &= 0xffff;
+    if (uc_mem_read(uc, ea, &divisor, w / 8) != UC_ERR_OK) return false;
+  }
+  return (divisor & (w == 32 ? 0xffffffffu : 0xffffu)) == (w == 32 ? 0xffffffffu : 0xffffu);
+}
+
 void check(uc_err e, const char* what) {
   if (e != UC_ERR_OK) throw std::runtime_error(std::string("unicorn: ") + what + ": " + uc_strerror(e));
 }
@@ -53,20 +85,33 @@ void UnicornExecutor::on_interrupt(uc_struct* uc, uint32_t intno, void* self_ptr
   uc_emu_stop(uc);
 }
 
-// Feeds the flag tracker with every instruction Unicorn executes. The hook
-// runs before the instruction, so its effect is applied when the next one
-// starts (or the run ends normally): a faulting instruction changes nothing.
+// Runs before every instruction: records the path, screens out forms that
+// would crash Unicorn, and feeds the flag tracker. The hook runs before the
+// instruction, so its flag effect is applied when the next one starts (or
+// the run ends normally): a faulting instruction changes nothing.
 void UnicornExecutor::on_code(uc_struct* uc, uint64_t address, uint32_t, void* self_ptr) {
   auto* self = static_cast<UnicornExecutor*>(self_ptr);
   if (self->path_) self->path_->push_back(static_cast<uint32_t>(address));
-  if (!self->flags_) return;
   self->commit_pending();
   if (address < kCodeBase || address >= kCodeBase + self->code_.size()) return;
   static thread_local Decoder dec;
   const size_t off = address - kCodeBase;
-  if (dec.decode(self->code_.data() + off, self->code_.size() - off, true, true, self->pending_) != DecodeStatus::Ok)
+  if (dec.decode(self->code_.data() + off, self->code_.size() - off, true, true, self->pending_) != DecodeStatus::Ok) {
+    // The CPU raises #UD here; remember it, to see whether Unicorn does.
+    if (!self->undecodable_at_) self->undecodable_at_ = static_cast<uint32_t>(address);
     return;
+  }
   for (int r = 0; r < 8; ++r) uc_reg_read(uc, kRegIds[r], &self->pending_regs_[r]);
+  if (idiv_would_crash_unicorn(uc, self->pending_, self->pending_regs_)) {
+    // Leave before the instruction runs: moving EIP in a code hook makes
+    // Unicorn restart at the new address, here the stop address.
+    self->crash_avoided_ = true;
+    uint32_t end = kCodeBase + static_cast<uint32_t>(self->code_.size());
+    uc_reg_write(uc, UC_X86_REG_EIP, &end);
+    uc_emu_stop(uc);
+    return;
+  }
+  if (!self->flags_) return;
   self->has_pending_ = true;
   self->flags_->on_started(self->pending_);
 }
@@ -102,6 +147,8 @@ RunResult UnicornExecutor::run(const std::vector<uint8_t>& code, const GuestStat
   if (path_) path_->clear();
   intno_ = -1;
   has_pending_ = false;
+  crash_avoided_ = false;
+  undecodable_at_ = 0;
 
   const uint32_t end = kCodeBase + static_cast<uint32_t>(code.size());
   uc_err err = uc_emu_start(uc_, kCodeBase, end, 0, kMaxInsns);
@@ -116,7 +163,10 @@ RunResult UnicornExecutor::run(const std::vector<uint8_t>& code, const GuestStat
   uc_reg_read(uc_, UC_X86_REG_EIP, &res.eip);
   uc_mem_read(uc_, kDataBase, res.state.data.data(), kDataSize);
   uc_mem_read(uc_, kStackBase, res.state.stack.data(), kStackSize);
-  if (intno_ >= 0) {
+  if (crash_avoided_) {
+    res.unicorn_unrunnable = true;
+    res.note = "unicorn: skipped an IDIV (most negative / -1) that crashes Unicorn 2.0.1";
+  } else if (intno_ >= 0) {
     res.faulted = true;
     res.vector = static_cast<uint8_t>(intno_);
   } else if (err == UC_ERR_INSN_INVALID) {
@@ -136,6 +186,12 @@ RunResult UnicornExecutor::run(const std::vector<uint8_t>& code, const GuestStat
     res.note = std::string("unicorn: ") + uc_strerror(err);
   } else if (res.eip != end) {
     res.hung = true;
+  }
+  if (undecodable_at_ && !(res.faulted && res.vector == 6 && res.eip == undecodable_at_)) {
+    // Unicorn ran an encoding the CPU rejects (LOCK MOV, for one): what
+    // follows cannot be compared.
+    res.unicorn_unrunnable = true;
+    res.note = "unicorn: executed an encoding the CPU rejects with #UD";
   }
   return res;
 }

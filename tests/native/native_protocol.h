@@ -3,9 +3,10 @@
  * harness (tests/diff/, 64-bit C++). Plain C so both sides include it.
  *
  * The guest-visible layout is the same for all three executors (Popek,
- * Unicorn, the real CPU): a 4 KiB data area and a 4 KiB stack area below
+ * Unicorn, the real CPU): an 8 KiB data area (two pages, so accesses can
+ * cross a page boundary) and a 4 KiB stack area right above it, both below
  * 64 KiB (so 16-bit addressing forms can reach them), and the code page
- * above. A request carries the code, the 8 GPRs, EFLAGS and the initial
+ * above. Nothing else is mapped. A request carries the code, the 8 GPRs, EFLAGS and the initial
  * contents of both areas; the reply carries the same after the run, or the
  * state at the first fault.
  */
@@ -14,7 +15,7 @@
 #include <stdint.h>
 
 #define DIFF_DATA_BASE 0x4000u
-#define DIFF_DATA_SIZE 0x1000u
+#define DIFF_DATA_SIZE 0x2000u /* two pages: accesses may cross between them */
 #define DIFF_STACK_BASE 0x6000u
 #define DIFF_STACK_SIZE 0x1000u
 #define DIFF_CODE_BASE 0x10000u
