@@ -69,8 +69,15 @@ std::vector<std::string> disassemble_host(const uint8_t* code, size_t size, uint
   return out;
 }
 
-std::string disassemble_block(const Block& b, const std::vector<HostSymbol>& names) {
+std::string disassemble_block(const Block& b, const std::vector<HostSymbol>& routine_names) {
   std::ostringstream o;
+  std::vector<HostSymbol> names = routine_names;
+  for (uint32_t i = 0; i < b.exit_count; ++i)
+    if (const Block* t = b.exits[i].chained_to) {
+      char n[32];
+      std::snprintf(n, sizeof n, "block@%08x", t->eip);
+      names.push_back({reinterpret_cast<uint64_t>(t->code), n});
+    }
   Decoder decoder;
   const bool code32 = b.key.mode & mode_bit::kCode32, stack32 = b.key.mode & mode_bit::kStack32;
   const uint64_t base = reinterpret_cast<uint64_t>(b.code);

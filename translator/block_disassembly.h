@@ -18,14 +18,15 @@ namespace popek::dbt {
 // when `names` knows them.
 struct HostSymbol {
   uint64_t address;
-  const char* name;
+  std::string name;
 };
 std::vector<std::string> disassemble_host(const uint8_t* code, size_t size, uint64_t address,
                                           const std::vector<HostSymbol>& names = {},
                                           uint64_t label_base = 0, uint64_t label_range = 0);
 
 // Guest instructions of `b` (Intel syntax, with their EIPs) interleaved with
-// the host code of each; the out-of-line code follows under "cold:".
+// the host code of each; the out-of-line code follows under "cold:". Chained
+// exits show their target as "block@<eip>".
 std::string disassemble_block(const Block& b, const std::vector<HostSymbol>& names = {});
 
 }  // namespace popek::dbt

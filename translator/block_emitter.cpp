@@ -48,6 +48,23 @@ void Emission::exit_to(uint32_t eip) {
   a.jmp(imm(rt.exit_spill));
 }
 
+void Emission::chained_exit(uint32_t eip) {
+  if (meta.exit_count >= sizeof meta.exits / sizeof meta.exits[0]) {
+    exit_to(eip);
+    return;
+  }
+  ExitStub& stub = meta.exits[meta.exit_count++];
+  stub.block = &meta;
+  stub.target_eip = eip;
+  // jmp rel32, initially to the next instruction; patched to chain.
+  a.db(0xe9);
+  stub.patch_offset = static_cast<uint32_t>(a.offset());
+  a.dd(0);
+  a.mov(host::kTmp1, imm(reinterpret_cast<uint64_t>(&stub)));
+  a.mov(ctx_field(offsetof(DbtContext, chain_from), 8), host::kTmp1);
+  exit_to(eip);
+}
+
 FallbackSite* Emission::new_site(unsigned k, uint8_t site_flags) {
   const GuestInsn& gi = gb.insns[k];
   assert(next_site < meta.site_count);
@@ -116,14 +133,14 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
     case Lowering::CondBranch: {
       asmjit::Label taken = a.newLabel();
       if (a.emit(static_cast<asmjit::InstId>(ip.asm_id), taken)) return false;
-      e.exit_to(gi.next_eip);
+      e.chained_exit(gi.next_eip);
       a.bind(taken);
-      e.exit_to(ip.target);
+      e.chained_exit(ip.target);
       terminated = true;
       return true;
     }
     case Lowering::DirectJump:
-      e.exit_to(ip.target);
+      e.chained_exit(ip.target);
       terminated = true;
       return true;
     case Lowering::Fallback: {
@@ -159,6 +176,7 @@ EmitResult emit_block(const GuestBlock& gb, const RuntimeRoutines& rt, const Emi
   meta.sites = std::make_unique<FallbackSite[]>(meta.site_count ? meta.site_count : 1);
   meta.insn_host_offset.assign(gb.insns.size() + 1, 0);
   meta.native_count = 0;
+  meta.exit_count = 0;
 
   emit_budget_check(e);
   bool terminated = false;
@@ -171,7 +189,15 @@ EmitResult emit_block(const GuestBlock& gb, const RuntimeRoutines& rt, const Emi
     }
     if (e.plan.insns[k].how != Lowering::Fallback) ++meta.native_count;
   }
-  if (!terminated) e.exit_to(gb.insns.back().next_eip);
+  if (!terminated) {
+    // Fall-through to the next block. After an instruction that always
+    // leaves (its helper never returns here) a plain exit is enough.
+    const GuestInsn& last = gb.insns.back();
+    const bool always_exit = e.plan.insns.back().how == Lowering::Fallback &&
+                             (BlockBuilder::is_control_transfer(last.cls) || last.cls.ends_block());
+    if (always_exit) e.exit_to(last.next_eip);
+    else e.chained_exit(last.next_eip);
+  }
   meta.insn_host_offset[gb.insns.size()] = static_cast<uint32_t>(a.offset());
   assert(e.next_site == meta.site_count);
   for (auto& c : e.cold) c();

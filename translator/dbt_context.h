@@ -48,7 +48,8 @@ struct DbtContext {
   uint64_t host_rsp;        // host stack pointer at entry, for exits from helpers
   uint64_t stash_save;      // fill routine: saves the flag stash register
   void* engine;             // the DbtEngine, for helpers
-  uint64_t scratch[3];
+  void* chain_from;         // ExitStub* of the last unchained direct exit, or null
+  uint64_t scratch[2];
   // Segment check table, refreshed by the dispatcher and after helpers:
   // the largest offset of an access's last byte that passes the limit and
   // rights checks, or -1 when every access must take the slow path

@@ -50,6 +50,7 @@ DbtEngine::~DbtEngine() {
 }
 
 void DbtEngine::flush() {
+  pending_chain_ = nullptr;
   for (uint32_t page : cache_.code_pages()) mem_.unprotect_code_page(page);
   cache_.flush();
   flush_tlb();
@@ -238,10 +239,26 @@ DbtRunResult DbtEngine::run(uint64_t max_steps, const std::function<bool()>& sho
 DispatchUnit DbtEngine::dispatch(uint64_t max_steps) {
   sync_state();
   if (max_steps == 0) return {};
-  if (needs_interpreter()) return interpreter_step();
-  Block* b = find_or_translate();
+  if (needs_interpreter()) {
+    pending_chain_ = nullptr;
+    return interpreter_step();
+  }
+  Block* b = find_or_translate();  // may flush the cache, which drops pending_chain_
+  if (pending_chain_ && b && options_.chain_blocks) try_chain(*pending_chain_, *b);
+  pending_chain_ = nullptr;
   if (!b || b->insn_count > max_steps) return interpreter_step();
   return run_block(b, max_steps);
+}
+
+// Chains only within one guest page (the target's mapping is the one the
+// dispatcher validated for the source) and within one mode and code segment.
+void DbtEngine::try_chain(ExitStub& from, Block& to) {
+  const Block& src = *from.block;
+  if (!src.valid || !to.valid || from.chained_to || from.target_eip != to.eip) return;
+  if ((src.key.linear >> 12) != (to.key.linear >> 12) || (src.key.phys >> 12) != (to.key.phys >> 12)) return;
+  if (src.key.mode != to.key.mode || src.key.cs_base != to.key.cs_base || src.key.cs_limit != to.key.cs_limit)
+    return;
+  cache_.chain(from, to);
 }
 
 DispatchUnit DbtEngine::interpreter_step() {
@@ -258,6 +275,7 @@ DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
   c.budget_left = static_cast<int64_t>(max_steps);
   c.exit_unretired = 0;
   c.exit_reason = uint32_t(ExitReason::BlockEnd);
+  c.chain_from = nullptr;
   entry_budget_ = c.budget_left;
   clock_synced_ = 0;
   const uint64_t fallbacks_before = fallback_steps_;
@@ -270,6 +288,8 @@ DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
   st.retired_native += native;
   st.retired_total += static_cast<uint64_t>(consumed);
   ++st.unchained_exits;
+  if (c.exit_reason == uint32_t(ExitReason::BlockEnd) && c.chain_from)
+    pending_chain_ = static_cast<ExitStub*>(c.chain_from);
   DispatchUnit u;
   u.block = b;
   u.steps = static_cast<uint64_t>(consumed);
@@ -319,6 +339,7 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
   }
   const bool diverted = cpu_.eip != s.next_eip;
   const bool leave = (s.flags & site_flag::kAlwaysExit) || diverted || !s.block->valid || cpu_.halted ||
+                     interrupt_deliverable() ||
                      cpu_.inhibit_irq || (cpu_.eflags & (flag::TF | flag::RF)) ||
                      cpu_.seg[CS].base != key.cs_base || cpu_.seg[CS].limit != key.cs_limit ||
                      mode_key() != key.mode;

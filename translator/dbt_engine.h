@@ -34,6 +34,7 @@ namespace popek::dbt {
 
 struct DbtOptions {
   size_t cache_bytes = TranslationCache::kDefaultCodeBytes;
+  bool chain_blocks = true;  // patch direct exits to their targets (same guest page)
   unsigned max_block_insns = BlockBuilder::kDefaultMaxInsns;
 #ifdef NDEBUG
   bool validate_emission = false;  // asmjit's assembler validation
@@ -115,6 +116,7 @@ class DbtEngine {
   void sync_state();  // TLB flush on MMU changes; segment table refresh
   void refresh_segment_table();
   void flush_tlb();
+  void try_chain(ExitStub& from, Block& to);
   uint32_t run_fallback(const FallbackSite& site);
   uint32_t fill_tlb(uint32_t linear, uint32_t kind_size);
   void on_code_write(uint32_t pa);
@@ -134,6 +136,7 @@ class DbtEngine {
   BlockBuilder builder_;
   std::unique_ptr<DbtContext> ctx_;
   MmuSnapshot snapshot_;
+  ExitStub* pending_chain_ = nullptr;  // the direct exit the last block left through
   // Step accounting of the block entry in progress.
   int64_t entry_budget_ = 0;
   int64_t clock_synced_ = 0;

@@ -24,7 +24,10 @@ struct Emission {
   uint32_t next_site = 0;
 
   // ---- block_emitter.cpp ----
+  // Leaves the block for guest `eip` through exit_spill.
   void exit_to(uint32_t eip);
+  // The same through a patchable jump that the dispatcher may chain.
+  void chained_exit(uint32_t eip);
   // A fallback site for instruction k, and the call that runs it (the
   // guest flags must be in RFLAGS at the call).
   FallbackSite* new_site(unsigned k, uint8_t site_flags);

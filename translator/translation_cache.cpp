@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <sstream>
@@ -93,12 +94,45 @@ unsigned TranslationCache::invalidate_page(uint32_t phys_page) {
     if (!b->valid) continue;
     b->valid = false;  // the code stays in place until the next flush
     unlink(b);
+    for (ExitStub* in : b->incoming)
+      if (in->chained_to == b) unchain(*in);
+    b->incoming.clear();
+    for (uint32_t i = 0; i < b->exit_count; ++i)
+      if (Block* t = b->exits[i].chained_to) {
+        auto& v = t->incoming;
+        v.erase(std::remove(v.begin(), v.end(), &b->exits[i]), v.end());
+        b->exits[i].chained_to = nullptr;
+      }
     --live_blocks_;
     ++n;
   }
   by_page_.erase(it);
   stats_.smc_invalidations += n;
   return n;
+}
+
+void TranslationCache::chain(ExitStub& stub, Block& target) {
+  uint8_t* site = const_cast<uint8_t*>(stub.block->code) + stub.patch_offset;
+  const int64_t rel = reinterpret_cast<int64_t>(target.code) - reinterpret_cast<int64_t>(site + 4);
+  const int32_t rel32 = static_cast<int32_t>(rel);
+  {
+    CodeRegion::WriteScope w(region_);
+    std::memcpy(site, &rel32, 4);
+  }
+  stub.chained_to = &target;
+  target.incoming.push_back(&stub);
+  ++stats_.chain_patches;
+}
+
+void TranslationCache::unchain(ExitStub& stub) {
+  uint8_t* site = const_cast<uint8_t*>(stub.block->code) + stub.patch_offset;
+  const int32_t zero = 0;
+  {
+    CodeRegion::WriteScope w(region_);
+    std::memcpy(site, &zero, 4);
+  }
+  stub.chained_to = nullptr;
+  ++stats_.chain_unpatches;
 }
 
 bool TranslationCache::page_has_blocks(uint32_t phys_page) const {
@@ -128,7 +162,8 @@ std::string DbtStats::to_json() const {
   o << "{\"lookups\":" << lookups << ",\"hits\":" << hits << ",\"misses\":" << misses
     << ",\"hit_rate\":" << hit_rate << ",\"blocks_translated\":" << blocks_translated
     << ",\"guest_insns_translated\":" << guest_insns_translated << ",\"host_bytes\":" << host_bytes
-    << ",\"chained_exits\":" << chained_exits << ",\"unchained_exits\":" << unchained_exits
+    << ",\"chain_patches\":" << chain_patches << ",\"chain_unpatches\":" << chain_unpatches
+    << ",\"unchained_exits\":" << unchained_exits
     << ",\"indirect_hits\":" << indirect_hits << ",\"indirect_misses\":" << indirect_misses
     << ",\"smc_invalidations\":" << smc_invalidations << ",\"flushes\":" << flushes
     << ",\"fallbacks\":" << fallbacks << ",\"interpreter_steps\":" << interpreter_steps

@@ -64,6 +64,18 @@ constexpr uint8_t kControlTransfer = 4;  // changes EIP by design (not a sign of
 constexpr uint8_t kFlushTlb = 8;
 }  // namespace site_flag
 
+// A direct exit of a block (Jcc, JMP rel, fall-through at the block's end).
+// Its code starts with `jmp rel32` (patch_offset is the rel32's offset in
+// the block's code): 0 falls through to the unchained exit, which records
+// this stub in DbtContext::chain_from; the dispatcher then patches the jump
+// to the target block when it may (same guest page, same mode).
+struct ExitStub {
+  Block* block = nullptr;
+  uint32_t patch_offset = 0;
+  uint32_t target_eip = 0;
+  Block* chained_to = nullptr;
+};
+
 struct Block {
   BlockKey key;
   uint32_t eip = 0;             // guest EIP of the first instruction
@@ -76,6 +88,9 @@ struct Block {
   Block* hash_next = nullptr;
   std::unique_ptr<FallbackSite[]> sites;
   uint32_t site_count = 0;
+  ExitStub exits[2];                     // chainable exits (at most two: Jcc)
+  uint32_t exit_count = 0;
+  std::vector<ExitStub*> incoming;       // patched jumps into this block
   std::vector<uint8_t> guest_code;       // the guest bytes, for disassembly
   std::vector<uint32_t> insn_host_offset;  // per guest instruction, then the end of the body
 };
@@ -83,7 +98,7 @@ struct Block {
 struct DbtStats {
   uint64_t lookups = 0, hits = 0, misses = 0;
   uint64_t blocks_translated = 0, guest_insns_translated = 0, host_bytes = 0;
-  uint64_t chained_exits = 0, unchained_exits = 0;
+  uint64_t chain_patches = 0, chain_unpatches = 0, unchained_exits = 0;
   uint64_t indirect_hits = 0, indirect_misses = 0;
   uint64_t smc_invalidations = 0, flushes = 0;
   uint64_t fallbacks = 0;          // guest instructions run by the interpreter from blocks
@@ -149,8 +164,13 @@ class TranslationCache {
   Block* lookup(const BlockKey& key);
   // Adds a translated block to the index and the page index.
   Block* insert(std::unique_ptr<Block> block);
-  // Invalidates every block on a physical page. Returns how many.
+  // Invalidates every block on a physical page, unpatching the chained jumps
+  // into them. Returns how many.
   unsigned invalidate_page(uint32_t phys_page);
+  // Points a stub's jump at `target` (its code entry), or back at the stub's
+  // own unchained exit.
+  void chain(ExitStub& stub, Block& target);
+  void unchain(ExitStub& stub);
   bool page_has_blocks(uint32_t phys_page) const;
   // Physical pages that hold blocks.
   std::vector<uint32_t> code_pages() const;

@@ -77,12 +77,44 @@ TEST_F(Golden, AdcToMemoryFlagsLive) {
 TEST_F(Golden, ConditionalBranchExits) {
   flat32();
   load(0x1000, {0x39, 0xd8, 0x74, 0x10});  // cmp eax, ebx; jz +0x10
+  // Each exit is a patchable jmp (to the next instruction until chained),
+  // then the unchained exit that tells the dispatcher which stub it was.
   EXPECT_EQ(host_code_of(*dbt, 1),
-            "jz <+0x20>\n"
+            "jz <+0x33>\n"
+            "jmp <+0x18>\n"
+            "mov r9, <imm64>\n"
+            "mov [r13+0x28], r9\n"
             "mov dword ptr [r15+0x20], 0x1004\n"
             "jmp exit_spill\n"
+            "jmp <+0x38>\n"
+            "mov r9, <imm64>\n"
+            "mov [r13+0x28], r9\n"
             "mov dword ptr [r15+0x20], 0x1014\n"
             "jmp exit_spill\n");
+}
+
+TEST_F(Golden, ChainedJmp) {
+  flat32();
+  load(0x1000, {0x49, 0x75, 0xfd, 0xf4});  // loop: dec ecx; jnz loop; hlt
+  set_reg(ECX, 5);
+  run();
+  expect_same();
+  // The taken exit now jumps straight back to the block's entry, and the
+  // fall-through exit to the HLT block.
+  dut.cpu.eip = 0x1000;
+  EXPECT_EQ(host_code_of(*dbt, 1),
+            "jnz <+0x43>\n"
+            "jmp block@00001003\n"
+            "mov r9, <imm64>\n"
+            "mov [r13+0x28], r9\n"
+            "mov dword ptr [r15+0x20], 0x1003\n"
+            "jmp exit_spill\n"
+            "jmp block@00001000\n"
+            "mov r9, <imm64>\n"
+            "mov [r13+0x28], r9\n"
+            "mov dword ptr [r15+0x20], 0x1000\n"
+            "jmp exit_spill\n");
+  EXPECT_EQ(dbt->stats().chain_patches, 2u);
 }
 
 TEST_F(Golden, WholeBlockListing) {

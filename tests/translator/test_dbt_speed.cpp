@@ -1,0 +1,53 @@
+// Speed figures (printed, not asserted: a benchmark, not a timed test):
+// a memory-touching integer loop under the interpreter and the translator.
+#include <chrono>
+
+#include "tests/translator/dbt_fixture.h"
+
+namespace popek::test {
+namespace {
+
+using Speed = DualFixture;
+
+double seconds_of(const std::function<void()>& f) {
+  auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+TEST_F(Speed, IntegerLoop) {
+  flat32();
+  const uint32_t iterations = 300000;
+  load(0x1000, {
+                   0xbb, 0x00, 0x00, 0x02, 0x00,                    // mov ebx, 0x20000
+                   0xb9, uint8_t(iterations), uint8_t(iterations >> 8), uint8_t(iterations >> 16), 0x00,  // mov ecx, N
+                   // loop:
+                   0x89, 0xc8,                    // mov eax, ecx
+                   0x25, 0xff, 0x03, 0x00, 0x00,  // and eax, 0x3ff
+                   0x03, 0x14, 0x83,              // add edx, [ebx+eax*4]
+                   0x89, 0x14, 0x83,              // mov [ebx+eax*4], edx
+                   0xc1, 0xc2, 0x03,              // rol edx, 3
+                   0x49,                          // dec ecx
+                   0x75, 0xef,                    // jnz loop
+                   0xf4,                          // hlt
+               });
+  double t_ref = 0, t_dbt = 0;
+  t_ref = seconds_of([&] {
+    ref_steps = 0;
+    while (ref.interp.step() != StepResult::Halted) ++ref_steps;
+  });
+  t_dbt = seconds_of([&] { dbt_result = dbt->run(100000000); });
+  expect_same(0x20000, 4096);
+  const double insns = static_cast<double>(ref_steps);
+  const auto& st = dbt->stats();
+  std::printf("integer loop: %.0f guest instructions; interpreter %.1f MIPS, translator %.1f MIPS (%.1fx); "
+              "%llu blocks, %.1f host bytes per guest instruction, %llu unchained exits, %llu chains\n",
+              insns, insns / t_ref / 1e6, insns / t_dbt / 1e6, t_ref / t_dbt,
+              static_cast<unsigned long long>(st.blocks_translated),
+              double(st.host_bytes) / double(st.guest_insns_translated ? st.guest_insns_translated : 1),
+              static_cast<unsigned long long>(st.unchained_exits),
+              static_cast<unsigned long long>(st.chain_patches));
+}
+
+}  // namespace
+}  // namespace popek::test
