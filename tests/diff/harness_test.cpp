@@ -139,6 +139,32 @@ TEST(DiffHarness, GeneratedSnippetsAreValidAndStayInBounds) {
   EXPECT_LT(gen.rejected(), 2000u * 12 / 50);
 }
 
+// CPUID legitimately differs between the executors (Popek reports its own
+// Pentium II identity): a divergence the harness must see, localize to the
+// CPUID and report with the marker.
+TEST(DiffHarness, DivergenceIsDetectedLocalizedAndReported) {
+  Snippet s;
+  s.init = base_state();
+  for (std::vector<uint8_t> b : {std::vector<uint8_t>{0xb8, 1, 0, 0, 0}, {0x41}, {0x0f, 0xa2}, {0x42}}) {
+    SnippetInsn in;
+    in.bytes = b;
+    s.insns.push_back(in);
+  }
+  DiffHarness& h = harness();
+  CaseOutcome o = h.run(s);
+  ASSERT_FALSE(o.pu.empty());
+  Culprit c = h.localize(s, Pair::PopekUnicorn, o);
+  EXPECT_EQ(c.index, 2);
+  EXPECT_EQ(c.mnemonic, "cpuid");
+  std::string report = h.report(s, Pair::PopekUnicorn, o, c, "self-test");
+  EXPECT_NE(report.find("=> 2"), std::string::npos) << report;
+  EXPECT_NE(report.find("EAX: unicorn="), std::string::npos) << report;
+  if (o.have_native) {
+    ASSERT_FALSE(o.pn.empty());
+    EXPECT_EQ(h.localize(s, Pair::PopekNative, o).index, 2);
+  }
+}
+
 TEST(DiffHarness, TruncatedSnippetsRetargetJumpsToTheEnd) {
   Snippet s;
   s.init = base_state();

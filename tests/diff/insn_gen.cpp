@@ -221,7 +221,7 @@ std::optional<RmOperand> GenContext::try_mem32(unsigned size, uint32_t before, u
   if ((need_base && bases.empty()) || (need_index && indexes.empty())) return std::nullopt;
   const unsigned base = need_base ? bases[rng.below(static_cast<uint32_t>(bases.size()))] : 0;
   const unsigned index = need_index ? indexes[rng.below(static_cast<uint32_t>(indexes.size()))] : kNoIndex;
-  const unsigned ss = need_index ? rng.below(4) : rng.below(4);  // scale bits are ignored without an index
+  const unsigned ss = rng.below(4);  // without an index the scale bits are ignored: any value must do
   uint64_t sum = 0, width = 0;
   if (need_base) {
     sum += track_.regs[base].lo;
@@ -475,31 +475,37 @@ void GenContext::apply_effects(const DecodedInsn& d, const Effect& fx) {
   }
 }
 
-bool GenContext::emit_bytes(const std::vector<uint8_t>& bytes, const Effect& fx) {
+// Counts a built instruction that failed validation (a generator bug unless
+// rare); POPEK_DIFF_DEBUG_REJECTS prints it.
+bool GenContext::reject(const char* why, const std::vector<uint8_t>& bytes) {
+  ++rejected_;
+  if (std::getenv("POPEK_DIFF_DEBUG_REJECTS")) {
+    std::fprintf(stderr, "generator reject (%s):", why);
+    for (uint8_t b : bytes) std::fprintf(stderr, " %02x", b);
+    std::fprintf(stderr, "\n");
+  }
+  return false;
+}
+
+// A deliberately undecodable instruction: each executor raises #UD there,
+// so nothing after it runs.
+bool GenContext::emit_invalid(const std::vector<uint8_t>& bytes) {
   DecodedInsn d;
-  if (fx.invalid) {
-    // Must not decode (each executor then raises #UD); nothing runs after it.
-    if (bytes.empty() || decoder_.decode(bytes.data(), bytes.size(), true, true, d) == DecodeStatus::Ok) {
-      ++rejected_;
-      if (std::getenv("POPEK_DIFF_DEBUG_REJECTS")) std::fprintf(stderr, "reject(valid): %s\n", Decoder::format(d, 0).c_str());
-      return false;
-    }
-    SnippetInsn si;
-    si.bytes = bytes;
-    insns_.push_back(std::move(si));
-    track_.dead = true;
-    return true;
-  }
+  if (bytes.empty() || decoder_.decode(bytes.data(), bytes.size(), true, true, d) == DecodeStatus::Ok)
+    return reject("meant to be invalid but decodes", bytes);
+  SnippetInsn si;
+  si.bytes = bytes;
+  insns_.push_back(std::move(si));
+  track_.dead = true;
+  return true;
+}
+
+bool GenContext::emit_bytes(const std::vector<uint8_t>& bytes, const Effect& fx) {
+  if (fx.invalid) return emit_invalid(bytes);
+  DecodedInsn d;
   if (bytes.empty() || decoder_.decode(bytes.data(), bytes.size(), true, true, d) != DecodeStatus::Ok ||
-      d.insn.length != bytes.size()) {
-    ++rejected_;
-    if (std::getenv("POPEK_DIFF_DEBUG_REJECTS")) {
-      std::fprintf(stderr, "reject(decode):");
-      for (uint8_t b : bytes) std::fprintf(stderr, " %02x", b);
-      std::fprintf(stderr, "\n");
-    }
-    return false;
-  }
+      d.insn.length != bytes.size())
+    return reject("does not decode to its length", bytes);
   bool writes_esp = false;
   for (unsigned i = 0; i < d.insn.operand_count; ++i) {
     const ZydisDecodedOperand& op = d.ops[i];
@@ -507,20 +513,12 @@ bool GenContext::emit_bytes(const std::vector<uint8_t>& bytes, const Effect& fx)
         (op.reg.value == ZYDIS_REGISTER_ESP || op.reg.value == ZYDIS_REGISTER_SP))
       writes_esp = true;
   }
-  if (writes_esp != (fx.writes_esp || fx.frame != 0)) {
-    ++rejected_;
-    if (std::getenv("POPEK_DIFF_DEBUG_REJECTS")) std::fprintf(stderr, "reject(esp): %s\n", Decoder::format(d, 0).c_str());
-    return false;
-  }
+  if (writes_esp != (fx.writes_esp || fx.frame != 0)) return reject("untracked ESP write", bytes);
   if (!track_.dead && (flags_consumed(d) & track_.maybe_undefined) &&
       !rng.chance(opt.consume_undefined_percent) && !emit_flag_definer())
     return false;
   if (!track_.dead) {
-    if (!check_memory(d, fx)) {
-      ++rejected_;
-      if (std::getenv("POPEK_DIFF_DEBUG_REJECTS")) std::fprintf(stderr, "reject(mem): %s\n", Decoder::format(d, 0).c_str());
-      return false;
-    }
+    if (!check_memory(d, fx)) return reject("memory operand outside the areas", bytes);
     if (writes_esp) {
       // The new ESP range must stay kStackSlack inside the stack area, and so
       // must the old one (checked when it was made): pushes and pops between

@@ -200,6 +200,8 @@ class GenContext {
   void apply_effects(const DecodedInsn& d, const Effect& fx);
   void update_flag_state(const DecodedInsn& d, const TrackState& pre);
   bool emit_flag_definer();
+  bool emit_invalid(const std::vector<uint8_t>& bytes);
+  bool reject(const char* why, const std::vector<uint8_t>& bytes);
   void add_redundant_prefix(std::vector<uint8_t>& bytes, const Encoding& e, Effect& fx);
   static void merge(TrackState& into, const TrackState& from);
   std::optional<RmOperand> try_mem32(unsigned size, uint32_t before, uint32_t after, bool allow_esp_base);
