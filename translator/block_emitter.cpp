@@ -48,6 +48,11 @@ void Emission::exit_to(uint32_t eip) {
   a.jmp(imm(rt.exit_spill));
 }
 
+void Emission::indirect_exit(const x86::Gp& eip) {
+  a.mov(seq::cpu_field(offsetof(CpuState, eip), 4), eip);
+  a.jmp(imm(rt.exit_spill));
+}
+
 void Emission::chained_exit(uint32_t eip) {
   if (meta.exit_count >= sizeof meta.exits / sizeof meta.exits[0]) {
     exit_to(eip);
@@ -75,7 +80,8 @@ FallbackSite* Emission::new_site(unsigned k, uint8_t site_flags) {
   s.unretired_before = static_cast<uint32_t>(gb.insns.size() - k);
   s.index = static_cast<uint16_t>(k);
   s.flags = site_flags;
-  if (BlockBuilder::is_control_transfer(gi.cls)) s.flags |= site_flag::kControlTransfer;
+  // A control transfer ends its block: whatever the interpreter did, leave.
+  if (BlockBuilder::is_control_transfer(gi.cls)) s.flags |= site_flag::kControlTransfer | site_flag::kAlwaysExit;
   if (gi.cls.sensitive() && gi.cls.group != InsnGroup::Flag && gi.cls.group != InsnGroup::Io)
     s.flags |= site_flag::kFlushTlb;
   return &s;
@@ -91,7 +97,9 @@ namespace {
 unsigned count_sites(const BlockPlan& p) {
   unsigned n = 0;
   for (const InsnPlan& ip : p.insns)
-    n += ip.how == Lowering::Fallback || (ip.how == Lowering::Native && ip.mem_op >= 0);
+    n += ip.how == Lowering::Fallback || (ip.how == Lowering::Native && ip.mem_op >= 0) ||
+         ip.how == Lowering::Push || ip.how == Lowering::Pop || ip.how == Lowering::CallDirect ||
+         ip.how == Lowering::Ret;
   return n;
 }
 
@@ -143,6 +151,16 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
       e.chained_exit(ip.target);
       terminated = true;
       return true;
+    case Lowering::Push:
+      return e.push(k);
+    case Lowering::Pop:
+      return e.pop(k);
+    case Lowering::CallDirect:
+      terminated = true;
+      return e.call_direct(k);
+    case Lowering::Ret:
+      terminated = true;
+      return e.ret(k);
     case Lowering::Fallback: {
       // A control transfer or an ends-block instruction always leaves the
       // block: whatever it did, the dispatcher looks at the new state.

@@ -68,16 +68,18 @@ void Emission::host_pointer(unsigned k, asmjit::Label resume) {
   const GuestInsn& gi = gb.insns[k];
   const InsnPlan& ip = plan.insns[k];
   const ZydisDecodedOperand& op = gi.d.ops[ip.mem_op];
-  const bool live = plan.live_before[k] != 0;
   SegReg seg = Interpreter::sreg_index(op.mem.segment);
   if (seg == SEG_NONE) seg = DS;
-  const bool flat_segment = opt.flat && (seg == DS || seg == ES || seg == SS);
-  const unsigned size = ip.mem_size;
-  const unsigned kind = static_cast<unsigned>(ip.kind);
+  effective_address(op, gi.d.insn.address_width);
+  guarded_access(k, seg, ip.mem_size, ip.kind, plan.live_before[k] != 0, false, resume);
+}
 
+asmjit::Label Emission::guarded_access(unsigned k, SegReg seg, unsigned size, TlbKind tlb_kind, bool live,
+                                       bool hold_stash, asmjit::Label resume) {
+  const bool flat_segment = opt.flat && (seg == DS || seg == ES || seg == SS);
+  const unsigned kind = static_cast<unsigned>(tlb_kind);
   asmjit::Label slow = a.newLabel(), miss = a.newLabel(), retry = a.newLabel();
   if (live) seq::stash_flags(a);
-  effective_address(op, gi.d.insn.address_width);
   if (!flat_segment) {
     a.lea(host::kTmp1, x86::ptr(host::kAddr, static_cast<int32_t>(size - 1)));
     a.cmp(host::kTmp1, ctx_field(offsetof(DbtContext, seg_limit) + (kind * 8 + seg) * 8, 8));
@@ -98,7 +100,7 @@ void Emission::host_pointer(unsigned k, asmjit::Label resume) {
   a.cmp(host::kTmp2.r32(), x86::ptr(host::kCtx, host::kTmp1, 0, tlb + offsetof(TlbEntry, tag), 4));
   a.jne(miss);
   a.add(host::kAddr, x86::ptr(host::kCtx, host::kTmp1, 0, tlb + offsetof(TlbEntry, addend), 8));
-  if (live) seq::unstash_flags(a);
+  if (live && !hold_stash) seq::unstash_flags(a);
 
   FallbackSite* site = new_site(k, site_flag::kMemorySlowPath);
   const uint32_t kind_size = kind | (size << 8);
@@ -113,6 +115,7 @@ void Emission::host_pointer(unsigned k, asmjit::Label resume) {
     call_fallback(site);
     a.jmp(resume);
   });
+  return slow;
 }
 
 }  // namespace popek::dbt

@@ -28,6 +28,8 @@ struct Emission {
   void exit_to(uint32_t eip);
   // The same through a patchable jump that the dispatcher may chain.
   void chained_exit(uint32_t eip);
+  // Leaves for the guest EIP held in a host register (RET, indirect jumps).
+  void indirect_exit(const x86::Gp& eip);
   // A fallback site for instruction k, and the call that runs it (the
   // guest flags must be in RFLAGS at the call).
   FallbackSite* new_site(unsigned k, uint8_t site_flags);
@@ -42,6 +44,22 @@ struct Emission {
   // the whole instruction in the interpreter and continuing at `resume`.
   // Stashes and restores live flags around the lookup.
   void host_pointer(unsigned k, asmjit::Label resume);
+  // The checks and lookup of one access of instruction k, with r8d holding
+  // the guest offset in `seg`: leaves the host pointer in r8. Stashes the
+  // flags first if `live` and restores them at the end unless `hold_stash`
+  // (the caller then restores them). Returns the slow-path label: it
+  // expects the flags still stashed if `live`, runs the whole instruction in
+  // the interpreter and continues at `resume`.
+  asmjit::Label guarded_access(unsigned k, SegReg seg, unsigned size, TlbKind kind, bool live, bool hold_stash,
+                               asmjit::Label resume);
+
+  // ---- emit_stack.cpp ----
+  // PUSH r/imm, POP r, CALL rel, RET [imm16]: the stack access through the
+  // TLB, ESP committed after it succeeded.
+  bool push(unsigned k);
+  bool pop(unsigned k);
+  bool call_direct(unsigned k);
+  bool ret(unsigned k);
 
   // ---- emit_native.cpp ----
   // Emits the guest instruction on host registers ([r8] for memory).

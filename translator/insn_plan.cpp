@@ -7,8 +7,9 @@
 //    memory outside the operand (EA + offset/8): fallback.
 //  - 16-bit BSWAP (undefined in the SDM) is a fallback so that the guest sees
 //    exactly the interpreter's choice.
-//  - Control transfers other than Jcc rel and JMP rel are fallbacks for now
-//    (CALL, RET, indirect JMP, LOOP, JCXZ, INT, far transfers).
+//  - Control transfers other than Jcc rel, JMP rel, CALL rel and near RET are
+//    fallbacks for now (indirect JMP/CALL, LOOP, JCXZ, INT, far transfers).
+//  - PUSH/POP of memory operands (two memory accesses) are fallbacks.
 #include "translator/insn_plan.h"
 
 #include <asmjit/x86.h>
@@ -21,7 +22,7 @@
 namespace popek::dbt {
 namespace {
 
-enum class NativeKind : uint8_t { None, Generic, BitTest, Lea, Nop, Jcc, Jmp };
+enum class NativeKind : uint8_t { None, Generic, BitTest, Lea, Nop, Jcc, Jmp, Push, Pop, Call, Ret };
 
 struct NativeRow {
   ZydisMnemonic m;
@@ -73,6 +74,9 @@ constexpr NativeRow kNativeTable[] = {
     {MN(JNS), NativeKind::Jcc}, {MN(JP), NativeKind::Jcc}, {MN(JNP), NativeKind::Jcc},
     {MN(JL), NativeKind::Jcc}, {MN(JNL), NativeKind::Jcc}, {MN(JLE), NativeKind::Jcc},
     {MN(JNLE), NativeKind::Jcc}, {MN(JMP), NativeKind::Jmp},
+    // Stack (general forms; segment-register and memory forms fall back)
+    {MN(PUSH), NativeKind::Push}, {MN(POP), NativeKind::Pop}, {MN(CALL), NativeKind::Call},
+    {MN(RET), NativeKind::Ret},
 };
 #undef MN
 
@@ -154,6 +158,43 @@ InsnPlan fallback() {
   return p;
 }
 
+bool is_gpr16_32(const ZydisDecodedOperand& op, unsigned width) {
+  if (op.type != ZYDIS_OPERAND_TYPE_REGISTER || op.size != width) return false;
+  const ZydisRegisterClass c = ZydisRegisterGetClass(op.reg.value);
+  return c == ZYDIS_REGCLASS_GPR16 || c == ZYDIS_REGCLASS_GPR32;
+}
+
+InsnPlan plan_stack(const GuestInsn& gi, NativeKind kind, const PlanContext& pc) {
+  const DecodedInsn& d = gi.d;
+  const unsigned width = d.insn.operand_width;
+  if (gi.cls.form != InsnForm::Default || (width != 16 && width != 32)) return fallback();
+  InsnPlan p;
+  p.mem_size = static_cast<uint8_t>(width / 8);
+  p.kind = TlbKind::Write;
+  const ZydisDecodedOperand& op = d.ops[0];
+  switch (kind) {
+    case NativeKind::Push:
+      if (!is_gpr16_32(op, width) && op.type != ZYDIS_OPERAND_TYPE_IMMEDIATE) return fallback();
+      p.how = Lowering::Push;
+      return p;
+    case NativeKind::Pop:
+      if (!is_gpr16_32(op, width)) return fallback();
+      p.how = Lowering::Pop;
+      p.kind = TlbKind::Read;
+      return p;
+    case NativeKind::Call:
+      if (!relative_branch(gi)) return fallback();
+      p.target = branch_target(gi);
+      if (p.target > pc.cs_limit) return fallback();
+      p.how = Lowering::CallDirect;
+      return p;
+    default:  // Ret
+      p.how = Lowering::Ret;
+      p.kind = TlbKind::Read;
+      return p;
+  }
+}
+
 }  // namespace
 
 uint16_t asmjit_id(ZydisMnemonic m) {
@@ -182,6 +223,11 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
       if (p.how == Lowering::CondBranch && !p.asm_id) return fallback();
       return p;
     }
+    case NativeKind::Push:
+    case NativeKind::Pop:
+    case NativeKind::Call:
+    case NativeKind::Ret:
+      return plan_stack(gi, kind, pc);
     default:
       break;
   }

@@ -22,16 +22,20 @@ enum class Lowering : uint8_t {
   Nop,         // NOP/PAUSE (and hint NOPs with a memory operand: no access)
   CondBranch,  // Jcc rel: native condition, two exits
   DirectJump,  // JMP rel: one exit
+  Push,        // PUSH r16/r32/imm
+  Pop,         // POP r16/r32
+  CallDirect,  // CALL rel: push the return address, exit to the target
+  Ret,         // RET [imm16]: pop the target, indirect exit
 };
 
 struct InsnPlan {
   Lowering how = Lowering::Fallback;
   int8_t mem_op = -1;           // index of the memory operand for Native/Lea
-  TlbKind kind = TlbKind::Read;  // access kind of that operand
-  uint8_t mem_size = 0;          // bytes
+  TlbKind kind = TlbKind::Read;  // access kind of that operand (or of the stack slot)
+  uint8_t mem_size = 0;          // bytes (of the memory operand or the stack slot)
   uint16_t asm_id = 0;           // asmjit instruction id (Native, CondBranch)
   bool lock = false;             // emit a LOCK prefix
-  uint32_t target = 0;           // branch target EIP (CondBranch, DirectJump)
+  uint32_t target = 0;           // branch target EIP (CondBranch, DirectJump, CallDirect)
   uint32_t flags_used = 0;       // arithmetic flags read (or passed through)
   uint32_t flags_killed = 0;     // arithmetic flags certainly overwritten
 };

@@ -30,6 +30,7 @@ struct Gen {
   std::mt19937& rng;
   bool code32;
   uint32_t buffer;
+  bool with_stack;
   ZydisInstructionAttributes prefixes = 0;
 
   unsigned pick(unsigned n) { return std::uniform_int_distribution<unsigned>(0, n - 1)(rng); }
@@ -48,6 +49,12 @@ struct Gen {
     static const ZydisRegister s16[] = {RG(AX), RG(CX), RG(DX), RG(DI), RG(BP), RG(SP), RG(BX), RG(SI)};
     static const ZydisRegister d8[] = {RG(AL), RG(CL), RG(DL), RG(AH), RG(CH), RG(DH)};
     static const ZydisRegister s8[] = {RG(AL), RG(CL), RG(DL), RG(AH), RG(CH), RG(DH), RG(BL), RG(BH)};
+    if (with_stack && dest && bits >= 16) {  // ESP/SP is the stack pointer
+      ZydisRegister r;
+      do r = bits == 32 ? any(d32) : any(d16);
+      while (r == RG(ESP) || r == RG(SP));
+      return r;
+    }
     if (bits == 32) return dest ? any(d32) : any(s32);
     if (bits == 16) return dest ? any(d16) : any(s16);
     return dest ? any(d8) : any(s8);
@@ -107,6 +114,11 @@ struct Gen {
   }
 
   bool one(std::vector<uint8_t>& out) {
+    if (with_stack && chance(5)) {
+      const unsigned w = wide();
+      if (chance(2)) return encode(MN(POP), {r(w, true)}, out);
+      return encode(MN(PUSH), {chance(3) ? imm_for(w) : r(w, false)}, out);
+    }
     switch (pick(16)) {
       case 0: case 1: case 2: {  // binary ALU
         const unsigned w = width();
@@ -190,8 +202,9 @@ struct Gen {
 
 }  // namespace
 
-RandomProgram generate_program(std::mt19937& rng, bool code32, unsigned instructions, uint32_t buffer_bytes) {
-  Gen g{rng, code32, buffer_bytes};
+RandomProgram generate_program(std::mt19937& rng, bool code32, unsigned instructions, uint32_t buffer_bytes,
+                               bool with_stack) {
+  Gen g{rng, code32, buffer_bytes, with_stack};
   std::vector<std::vector<uint8_t>> insns;
   while (insns.size() < instructions) {
     std::vector<uint8_t> bytes;

@@ -5,8 +5,9 @@
 //
 // Register discipline, so that every memory operand stays inside the data
 // buffer: (E)BX holds the buffer's offset and (E)SI a small index; neither
-// is ever written. Every other GPR (ESP included: the streams never use the
-// stack) is a destination.
+// is ever written. Every other GPR is a destination, ESP included unless
+// `with_stack`: then ESP points into the middle of the buffer and PUSH/POP
+// of registers and immediates are generated too.
 #pragma once
 #include <cstdint>
 #include <random>
@@ -22,6 +23,6 @@ struct RandomProgram {
 // `buffer_bytes`: size of the data buffer at (E)BX; displacements stay below
 // buffer_bytes - 64 (the index register adds at most 15 * 8).
 RandomProgram generate_program(std::mt19937& rng, bool code32, unsigned instructions,
-                               uint32_t buffer_bytes = 4096);
+                               uint32_t buffer_bytes = 4096, bool with_stack = false);
 
 }  // namespace popek::test

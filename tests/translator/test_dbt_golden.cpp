@@ -54,11 +54,11 @@ TEST_F(Golden, AdcToMemoryFlagsLive) {
   flat32();
   load(0x1000, {0x11, 0x43, 0x04, 0xf4});  // adc [ebx+4], eax (reads CF); hlt
   EXPECT_EQ(host_code_of(*dbt, 0),
+            "lea r8d, [rbx+0x04]\n"
             "mov r10, rax\n"
             "lahf\n"
             "seto al\n"
             "xchg r10, rax\n"
-            "lea r8d, [rbx+0x04]\n"
             "mov r9d, r8d\n"
             "shr r9d, 0x08\n"
             "and r9d, 0x3FF0\n"

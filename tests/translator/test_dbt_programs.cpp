@@ -115,5 +115,82 @@ TEST_F(Programs, SelfModifyingCode) {
   EXPECT_GT(dbt->stats().smc_invalidations, 0u);
 }
 
+// fib(n) by naive recursion: CALL rel, RET, PUSH/POP, stack-relative loads.
+const std::vector<uint8_t> kFib32 = {
+    0xb8, 0x0c, 0x00, 0x00, 0x00,  // mov eax, 12
+    0xe8, 0x01, 0x00, 0x00, 0x00,  // call fib
+    0xf4,                          // hlt
+    // fib (0x100b): eax = fib(eax)
+    0x83, 0xf8, 0x02,              // cmp eax, 2
+    0x72, 0x14,                    // jb done
+    0x50,                          // push eax
+    0x48,                          // dec eax
+    0xe8, 0xf4, 0xff, 0xff, 0xff,  // call fib
+    0x59,                          // pop ecx
+    0x50,                          // push eax          (fib(n-1))
+    0x8d, 0x41, 0xfe,              // lea eax, [ecx-2]
+    0xe8, 0xea, 0xff, 0xff, 0xff,  // call fib
+    0x5a,                          // pop edx
+    0x01, 0xd0,                    // add eax, edx
+    // done:
+    0xc3,                          // ret
+};
+
+TEST_F(Programs, RecursiveCallsFlat32) {
+  flat32();
+  load(0x1000, kFib32);
+  run();
+  EXPECT_EQ(dbt_result.stop, dbt::DbtStop::Halted);
+  expect_same(0x7f000, 0x1000);
+  EXPECT_EQ(dut.cpu.regs[EAX], 144u);
+  EXPECT_LT(dbt->stats().fallbacks, 10u);
+}
+
+TEST_F(Programs, CallsAndStackRealMode) {
+  real_mode();
+  // A 16-bit stack at SS=0x0700 wrapping around SP=0, RET imm16, PUSH SP,
+  // POP SP, PUSH imm.
+  load(0x1000, {
+                   0xb8, 0x00, 0x07,        // mov ax, 0x700
+                   0x8e, 0xd0,              // mov ss, ax
+                   0xbc, 0x02, 0x00,        // mov sp, 2
+                   0x6a, 0x05,              // push 5         (wraps to 0xfffe.. no: SP 2 -> 0)
+                   0x68, 0x34, 0x12,        // push 0x1234    (SP 0 -> 0xfffe: wraps)
+                   0xe8, 0x06, 0x00,        // call f
+                   0x5b,                    // pop bx
+                   0x59,                    // pop cx
+                   0x54,                    // push sp
+                   0x5a,                    // pop dx
+                   0xf4,                    // hlt
+                   0x90,
+                   // f (0x1016):
+                   0x8b, 0xec,              // mov bp, sp
+                   0x8b, 0x46, 0x02,        // mov ax, [bp+2]
+                   0x50,                    // push ax
+                   0x5c,                    // pop sp ... then restore
+                   0x8b, 0xe5,              // mov sp, bp
+                   0xc2, 0x00, 0x00,        // ret 0
+               });
+  run();
+  EXPECT_EQ(dbt_result.stop, dbt::DbtStop::Halted);
+  expect_same(0x7000, 0x10000);
+  EXPECT_EQ(dut.cpu.regs[EBX] & 0xffff, 0x1234u);
+}
+
+TEST_F(Programs, RetBeyondCsLimitFaultsPrecisely) {
+  real_mode();
+  // IVT[13] -> 0000:0x1100 (halts). CS limit 0xffff; RET to 0x1000 is fine,
+  // then a 32-bit RET (66 C3) to 0x00012345 raises #GP with ESP unchanged.
+  load(0x0000 + 13 * 4, {0x00, 0x11, 0x00, 0x00});
+  load(0x1100, {0xf4});
+  load(0x1000, {
+                   0x66, 0x68, 0x45, 0x23, 0x01, 0x00,  // push dword 0x12345
+                   0x66, 0xc3,                          // ret (32-bit operand)
+               });
+  run();
+  expect_same(0x7000, 0x1000);
+  EXPECT_EQ(dut.cpu.eip, 0x1101u);
+}
+
 }  // namespace
 }  // namespace popek::test

@@ -39,18 +39,19 @@ std::string listing(const std::vector<uint8_t>& code, bool code32) {
 
 struct RandomStreams : DualFixture {
   // Same random registers, flags and buffer in both guests.
-  void randomize(std::mt19937& rng, bool code32) {
+  void randomize(std::mt19937& rng, bool code32, bool with_stack) {
     for (int r = 0; r < 8; ++r) set_reg(Reg(r), rng());
     set_reg(EBX, code32 ? kBuffer : 0);
     set_reg(ESI, rng() % 16);
+    if (with_stack) set_reg(ESP, (code32 ? kBuffer : (rng() & 0xffff0000u)) + kBufferBytes / 2);
     const uint32_t flags = (rng() & flag::ARITH) | flag::FIXED1;
     ref.cpu.eflags = dut.cpu.eflags = flags;
     std::vector<uint8_t> data(kBufferBytes);
     for (auto& b : data) b = static_cast<uint8_t>(rng());
     load(kBuffer, data);
     if (!code32) {
-      // Data segments at the buffer; CS and SS stay at 0.
-      for (SegReg s : {DS, ES, FS, GS}) {
+      // Data and stack segments at the buffer; CS stays at 0.
+      for (SegReg s : {DS, ES, FS, GS, SS}) {
         for (BareGuest* g : {&ref, &dut}) {
           g->cpu.seg[s].selector = kBuffer >> 4;
           g->cpu.seg[s].base = kBuffer;
@@ -90,11 +91,12 @@ struct RandomStreams : DualFixture {
     uint64_t instructions = 0;
     for (unsigned n = 0; n < programs && failures < 3; ++n) {
       std::mt19937 rng(seed + n);
-      RandomProgram p = generate_program(rng, code32, 40, kBufferBytes);
+      const bool with_stack = n % 2;
+      RandomProgram p = generate_program(rng, code32, 40, kBufferBytes, with_stack);
       if (code32) flat32(0, kCode);
       else real_mode(kCode);
       load(kCode, p.code);
-      randomize(rng, code32);
+      randomize(rng, code32, with_stack);
       run(10000);
       instructions += ref_steps;
       std::string diff = diff_cpu(ref.cpu, dut.cpu);
@@ -110,11 +112,11 @@ struct RandomStreams : DualFixture {
         ++failures;
         // Again in lockstep, block by block, to find the first divergent block.
         std::mt19937 rng2(seed + n);
-        generate_program(rng2, code32, 40, kBufferBytes);
+        generate_program(rng2, code32, 40, kBufferBytes, with_stack);
         if (code32) flat32(0, kCode);
         else real_mode(kCode);
         load(kCode, p.code);
-        randomize(rng2, code32);
+        randomize(rng2, code32, with_stack);
         ADD_FAILURE() << (code32 ? "flat32" : "real16") << " seed " << seed + n << ":\n"
                       << diff << listing(p.code, code32) << lockstep(10000);
       }

@@ -1,0 +1,126 @@
+// Stack instructions: PUSH r/imm, POP r, CALL rel, RET [imm16].
+//
+// Guest ESP lives in r12d, never in the host's rsp. The stack slot goes
+// through the same segment check and inline TLB as any memory operand (SS,
+// with SS.B choosing ESP or SP and the 16-bit wrap). ESP is committed only
+// after the access went through, so a fault (taken on the slow path, where
+// the interpreter redoes the whole instruction) leaves ESP as it was.
+// RET also checks its target against the CS limit before committing ESP.
+#include "translator/emitter_internal.h"
+
+namespace popek::dbt {
+
+using asmjit::imm;
+
+namespace {
+
+int64_t immediate_value(const ZydisDecodedOperand& op) {
+  return op.imm.is_signed ? op.imm.value.s : static_cast<int64_t>(op.imm.value.u);
+}
+
+x86::Gp sized(const x86::Gp& r64, unsigned bytes) {
+  return bytes == 2 ? x86::Gp(r64.r16()) : x86::Gp(r64.r32());
+}
+
+}  // namespace
+
+// r8d := (ESP + delta) wrapped to the stack size.
+static void stack_offset(Emission& e, int32_t delta) {
+  e.a.lea(host::kAddr.r32(), x86::ptr(host::gpq(ESP), delta));
+  if (!e.gb.stack32) e.a.movzx(host::kAddr.r32(), host::kAddr.r16());
+}
+
+// ESP += delta (SP only, for a 16-bit stack). Flags untouched.
+static void commit_stack_pointer(Emission& e, int32_t delta) {
+  if (e.gb.stack32) {
+    e.a.lea(host::gpd(ESP), x86::ptr(host::gpq(ESP), delta));
+  } else {
+    e.a.lea(host::kTmp2.r32(), x86::ptr(host::gpq(ESP), delta));
+    e.a.mov(host::gpw(ESP), host::kTmp2.r16());
+  }
+}
+
+bool Emission::push(unsigned k) {
+  const GuestInsn& gi = gb.insns[k];
+  const InsnPlan& ip = plan.insns[k];
+  const int32_t size = ip.mem_size;
+  const ZydisDecodedOperand& op = gi.d.ops[0];
+  asmjit::Label resume = a.newLabel();
+  stack_offset(*this, -size);
+  guarded_access(k, SS, size, TlbKind::Write, plan.live_before[k] != 0, false, resume);
+  const x86::Mem slot = x86::ptr(host::kAddr, 0, size);
+  if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
+    const x86::Gp r = host_register(op.reg.value);  // ESP pushes its value before the push
+    if (!r.isValid() || a.mov(slot, r)) return false;
+  } else {
+    const int64_t v = immediate_value(op);
+    if (a.mov(slot, imm(size == 2 ? int64_t(int16_t(v)) : int64_t(int32_t(v))))) return false;
+  }
+  commit_stack_pointer(*this, -size);
+  a.bind(resume);
+  return true;
+}
+
+bool Emission::pop(unsigned k) {
+  const GuestInsn& gi = gb.insns[k];
+  const InsnPlan& ip = plan.insns[k];
+  const int32_t size = ip.mem_size;
+  const x86::Gp dst = host_register(gi.d.ops[0].reg.value);
+  if (!dst.isValid()) return false;
+  asmjit::Label resume = a.newLabel();
+  stack_offset(*this, 0);
+  guarded_access(k, SS, size, TlbKind::Read, plan.live_before[k] != 0, false, resume);
+  const x86::Gp value = sized(host::kTmp1, size);
+  a.mov(value, x86::ptr(host::kAddr, 0, size));
+  commit_stack_pointer(*this, size);
+  a.mov(dst, value);  // after the increment: POP ESP loads the popped value
+  a.bind(resume);
+  return true;
+}
+
+bool Emission::call_direct(unsigned k) {
+  const GuestInsn& gi = gb.insns[k];
+  const InsnPlan& ip = plan.insns[k];
+  const int32_t size = ip.mem_size;
+  asmjit::Label resume = a.newLabel();
+  stack_offset(*this, -size);
+  guarded_access(k, SS, size, TlbKind::Write, plan.live_before[k] != 0, false, resume);
+  const uint32_t ret = gi.next_eip;
+  if (a.mov(x86::ptr(host::kAddr, 0, size), imm(size == 2 ? int64_t(int16_t(ret)) : int64_t(int32_t(ret)))))
+    return false;
+  commit_stack_pointer(*this, -size);
+  chained_exit(ip.target);
+  // The slow path ran the CALL in the interpreter and always leaves from
+  // the helper; should it ever return, CpuState.eip is already current.
+  a.bind(resume);
+  a.jmp(imm(rt.exit_spill));
+  return true;
+}
+
+bool Emission::ret(unsigned k) {
+  const GuestInsn& gi = gb.insns[k];
+  const InsnPlan& ip = plan.insns[k];
+  const int32_t size = ip.mem_size;
+  int32_t release = 0;
+  if (gi.d.insn.operand_count_visible >= 1 && gi.d.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+    release = static_cast<int32_t>(gi.d.ops[0].imm.value.u & 0xffff);
+  const bool live = plan.live_before[k] != 0;
+  asmjit::Label resume = a.newLabel();
+  stack_offset(*this, 0);
+  asmjit::Label slow = guarded_access(k, SS, size, TlbKind::Read, live, true, resume);
+  const x86::Gp target = host::kTmp1.r32();
+  if (size == 2) a.movzx(target, x86::ptr(host::kAddr, 0, 2));
+  else a.mov(target, x86::ptr(host::kAddr, 0, 4));
+  if (meta.key.cs_limit != 0xffffffffu) {
+    a.cmp(target, imm(meta.key.cs_limit));
+    a.ja(slow);  // #GP(0): the interpreter raises it, ESP untouched
+  }
+  if (live) seq::unstash_flags(a);
+  commit_stack_pointer(*this, size + release);
+  indirect_exit(target);
+  a.bind(resume);
+  a.jmp(imm(rt.exit_spill));
+  return true;
+}
+
+}  // namespace popek::dbt
