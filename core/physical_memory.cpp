@@ -59,6 +59,17 @@ void PhysicalMemory::unmap(uint32_t base, uint32_t size) {
   ++map_generation_;
 }
 
+void PhysicalMemory::set_page_access(uint32_t page, const uint8_t* read, uint8_t* write) {
+  if (page >= kPages) return;
+  mmio_index_[page] = -1;
+  // read_page_ holds non-const pointers only because RAM pages share it; a
+  // ROM page is never written through it (writes use write_page_).
+  read_page_[page] = const_cast<uint8_t*>(read);
+  backing_write_[page] = write;
+  write_page_[page] = code_page_[page] ? nullptr : write;
+  ++map_generation_;
+}
+
 void PhysicalMemory::protect_code_page(uint32_t page) {
   if (page >= kPages || code_page_[page]) return;
   code_page_[page] = 1;

@@ -31,6 +31,15 @@ class PhysicalMemory {
   void map_mmio(uint32_t base, uint32_t size, MmioDevice* device);
   // Makes [base, base+size) plain RAM again (if it lies inside RAM), or unmapped.
   void unmap(uint32_t base, uint32_t size);
+  // Maps one page's reads and writes independently (chipset shadowing such as
+  // the i440FX PAM registers): reads come from `read` (a ROM or RAM page, or
+  // nullptr for unmapped, reading 0xff) and writes go to `write` (a RAM page,
+  // or nullptr to drop them). Both point at the page's first byte and must
+  // stay valid while mapped. Clears any MMIO mapping of the page; code-page
+  // protection is kept (writes then still reach `write` through the hook).
+  void set_page_access(uint32_t page, const uint8_t* read, uint8_t* write);
+  // The host page behind reads of `page` (nullptr: MMIO or unmapped).
+  const uint8_t* page_read_pointer(uint32_t page) const { return page < kPages ? read_page_[page] : nullptr; }
 
   void set_a20(bool enabled) { a20_mask_ = enabled ? 0xffffffffu : ~(1u << 20); }
   bool a20() const { return a20_mask_ == 0xffffffffu; }
