@@ -3,19 +3,27 @@
 // exception masked; this layer supplies what the guest's own control word
 // asks for on top of that:
 //  - #NM (CR0.EM/TS) and the deferred #MF of waiting instructions;
-//  - unmasked exceptions: with an unmasked IE/DE/ZE the instruction leaves
-//    registers, TOP, memory and EFLAGS as they were (only the flags, SF/C1
-//    of a stack fault, ES and B change); an unmasked OE/UE stores the
-//    exponent-biased result in a register destination (SDM 8.5.4, 8.5.5) and
-//    nothing in a memory destination; an unmasked PE just reports;
+//  - unmasked exceptions, as hardware behaves (measured by trapping the same
+//    instruction on the host: tests/core/test_interp_x87_trap*.cpp):
+//    an unmasked IE/DE/ZE leaves registers, TOP and memory as they were and
+//    sets the flags up to the first unmasked one, the condition codes of the
+//    masked response (see refuse() for the C1/C2 details) and, for FCOMI,
+//    the EFLAGS of the masked response anyway (the SDM says EFLAGS are not
+//    written; hardware writes them). Exception: FLD m32/m64 of a denormal
+//    still loads it with DE unmasked. An unmasked OE/UE stores the
+//    exponent-biased result in a register destination (SDM 8.5.4, 8.5.5)
+//    and nothing in a memory destination (then without PE, C1=0); with UE
+//    unmasked a tiny result underflows even when exact. An unmasked PE just
+//    reports;
 //  - ES/B, FIP/FCS/FOP/FDP/FDS, guest memory operands.
 //
 // Deliberate choices:
 //  - CR0.NE=0: there is no FERR#/IRQ13 path in this machine. A waiting
 //    instruction that finds an unmasked exception pending proceeds as if
 //    IGNNE# were asserted (the exception stays flagged, ES stays set).
-//  - Biased OE/UE results: see core/x87_bias.cpp for how each family is
-//    computed; they are checked bit for bit against hardware traps.
+//  - Results of transcendental instructions are the host CPU's (FSIN etc.
+//    differ between CPU vendors/generations); the translator runs the same
+//    host instructions, so both engines agree.
 #pragma once
 #include <cstdint>
 
