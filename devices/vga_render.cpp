@@ -1,0 +1,258 @@
+// Scan-out of text, planar, CGA-compatible, 256-colour and VBE modes. See
+// vga_render.h for the model; addresses are in the compacted plane-offset
+// units described in vga.h.
+#include "devices/vga_render.h"
+
+#include <algorithm>
+
+namespace popek {
+namespace vga_render {
+
+namespace {
+
+constexpr int kMaxDimension = 4096;  // guards against absurd CRTC values
+
+uint8_t expand6(uint8_t v) { return static_cast<uint8_t>((v << 2) | (v >> 4)); }
+
+struct Frame {
+  const VgaRegisters& regs;
+  const uint8_t* vram;
+  uint32_t vram_size;
+  uint64_t now;
+  std::vector<uint32_t>& out;
+  int width;
+  int height;
+};
+
+uint8_t plane(const Frame& f, unsigned p, uint32_t offset) {
+  return f.vram[((offset & (Vga::kPlaneSize - 1)) << 2) | (p & 3)];
+}
+
+unsigned vertical_display_lines(const VgaRegisters& r) {
+  const unsigned vde = r.crtc[0x12] | ((r.crtc[0x07] & 0x02) << 7) | ((r.crtc[0x07] & 0x40) << 3);
+  return vde + 1;
+}
+
+unsigned start_address(const VgaRegisters& r) { return (unsigned{r.crtc[0x0C]} << 8) | r.crtc[0x0D]; }
+unsigned row_offset(const VgaRegisters& r) { return 2u * r.crtc[0x13]; }
+bool dot_clock_halved(const VgaRegisters& r) { return r.seq[1] & 0x08; }
+
+void fill(Frame& f, uint32_t colour) {
+  f.out.assign(static_cast<size_t>(f.width) * f.height, colour);
+}
+
+// Font base in plane 2 for character map number m (0-7): maps 0-3 at 16 KiB
+// steps, 4-7 at the 8 KiB points between them.
+uint32_t font_base(unsigned m) { return (m & 3) * 0x4000 + (m >> 2) * 0x2000; }
+
+void render_text(Frame& f) {
+  const VgaRegisters& r = f.regs;
+  const unsigned char_width = (r.seq[1] & 0x01) ? 8 : 9;
+  const unsigned dot_repeat = dot_clock_halved(r) ? 2 : 1;
+  const unsigned columns = r.crtc[0x01] + 1u;
+  const unsigned char_height = (r.crtc[0x09] & 0x1F) + 1u;
+  const unsigned scan_repeat = (r.crtc[0x09] & 0x80) ? 2 : 1;
+  f.width = std::min<int>(kMaxDimension, static_cast<int>(columns * char_width * dot_repeat));
+  f.height = std::min<int>(kMaxDimension, static_cast<int>(vertical_display_lines(r)));
+  fill(f, 0);
+  const uint8_t sr3 = r.seq[3];
+  const uint32_t font_a = font_base((((sr3 >> 5) & 1) << 2) | ((sr3 >> 2) & 3));  // attribute bit 3 = 1
+  const uint32_t font_b = font_base((((sr3 >> 4) & 1) << 2) | (sr3 & 3));         // attribute bit 3 = 0
+  const bool blink_enabled = r.ac[0x10] & 0x08;
+  const bool blink_on = (f.now / (kCharBlinkNs / 2)) % 2 == 0;
+  const bool line_graphics = r.ac[0x10] & 0x04;
+  const unsigned cursor = (unsigned{r.crtc[0x0E]} << 8) | r.crtc[0x0F];
+  const unsigned cursor_start = r.crtc[0x0A] & 0x1F;
+  const unsigned cursor_end = r.crtc[0x0B] & 0x1F;
+  const bool cursor_visible = !(r.crtc[0x0A] & 0x20) && (f.now / (kCursorBlinkNs / 2)) % 2 == 0;
+  uint32_t palette[16];
+  for (uint8_t c = 0; c < 16; ++c) palette[c] = dac_colour(r, attribute_colour(r, c));
+
+  const unsigned cell_pixels = char_width * dot_repeat;
+  for (int y = 0; y < f.height; ++y) {
+    const unsigned line = static_cast<unsigned>(y) / scan_repeat;
+    const unsigned row = line / char_height;
+    const unsigned glyph_line = line % char_height;
+    const unsigned row_address = start_address(r) + row * row_offset(r);
+    uint32_t* dst = &f.out[static_cast<size_t>(y) * f.width];
+    for (unsigned col = 0; col < columns; ++col) {
+      const unsigned address = row_address + col;
+      const uint8_t ch = plane(f, 0, address);
+      const uint8_t attr = plane(f, 1, address);
+      uint8_t fg = attr & 0x0F;
+      uint8_t bg = attr >> 4;
+      if (blink_enabled) {
+        bg &= 0x07;
+        if ((attr & 0x80) && !blink_on) fg = bg;
+      }
+      const uint32_t font = (attr & 0x08) ? font_a : font_b;
+      // Glyph rows are 32 bytes apart whatever the character height.
+      uint16_t bits = glyph_line < 32 ? plane(f, 2, font + ch * 32u + glyph_line) : 0;
+      bits = static_cast<uint16_t>(bits << 1);
+      if (char_width == 9 && line_graphics && ch >= 0xC0 && ch <= 0xDF) bits |= (bits >> 1) & 1;
+      if (cursor_visible && address == cursor && glyph_line >= cursor_start &&
+          glyph_line <= cursor_end) {
+        bits = 0x1FF;
+      }
+      const unsigned x0 = col * cell_pixels;
+      for (unsigned dot = 0; dot < char_width; ++dot) {
+        const bool on = bits & (0x100 >> dot);
+        const uint32_t colour = palette[on ? fg : bg];
+        for (unsigned k = 0; k < dot_repeat; ++k) {
+          const unsigned x = x0 + dot * dot_repeat + k;
+          if (x < static_cast<unsigned>(f.width)) dst[x] = colour;
+        }
+      }
+    }
+  }
+}
+
+// Graphics modes: one character clock covers eight dots of plane data.
+void render_graphics(Frame& f) {
+  const VgaRegisters& r = f.regs;
+  const bool mode256 = r.gc[5] & 0x40;
+  const bool interleave = !mode256 && (r.gc[5] & 0x20);
+  const unsigned dot_repeat = dot_clock_halved(r) ? 2 : 1;
+  const unsigned clocks = r.crtc[0x01] + 1u;
+  f.width = std::min<int>(kMaxDimension, static_cast<int>(clocks * 8 * dot_repeat));
+  f.height = std::min<int>(kMaxDimension, static_cast<int>(vertical_display_lines(r)));
+  fill(f, 0);
+  const unsigned line_repeat = (r.crtc[0x09] & 0x1F) + 1u;
+  const unsigned scan_repeat = (r.crtc[0x09] & 0x80) ? 2 : 1;
+  const bool word_mode = !(r.crtc[0x17] & 0x40);
+  // CGA/Hercules compatibility: row scan bits 0/1 replace an address bit
+  // (CPU address bit 13/14, i.e. plane offset bit 12/13 under odd/even).
+  const unsigned bank_shift = word_mode ? 12 : 13;
+  uint32_t attribute_palette[16];
+  for (uint8_t c = 0; c < 16; ++c) attribute_palette[c] = dac_colour(r, attribute_colour(r, c));
+  uint32_t dac_palette[256];
+  if (mode256) {
+    for (unsigned c = 0; c < 256; ++c) dac_palette[c] = dac_colour(r, static_cast<uint8_t>(c));
+  }
+
+  for (int y = 0; y < f.height; ++y) {
+    const unsigned line = static_cast<unsigned>(y) / scan_repeat;
+    const unsigned row = line / line_repeat;
+    const unsigned row_scan = line % line_repeat;
+    unsigned address = start_address(r) + row * row_offset(r);
+    if (!(r.crtc[0x17] & 0x01)) address = (address & ~(1u << bank_shift)) | ((row_scan & 1) << bank_shift);
+    if (!(r.crtc[0x17] & 0x02)) address = (address & ~(2u << bank_shift)) | ((row_scan & 2) << bank_shift);
+    uint32_t* dst = &f.out[static_cast<size_t>(y) * f.width];
+    unsigned x = 0;
+    auto put = [&](uint32_t colour, unsigned repeat) {
+      for (unsigned k = 0; k < repeat; ++k, ++x) {
+        if (x < static_cast<unsigned>(f.width)) dst[x] = colour;
+      }
+    };
+    for (unsigned clock = 0; clock < clocks; ++clock, ++address) {
+      const uint8_t p0 = plane(f, 0, address), p1 = plane(f, 1, address);
+      const uint8_t p2 = plane(f, 2, address), p3 = plane(f, 3, address);
+      if (mode256) {
+        // Four pixels, one per plane, each two dots wide.
+        for (uint8_t v : {p0, p1, p2, p3}) put(dac_palette[v], 2 * dot_repeat);
+      } else if (interleave) {
+        // CGA 4-colour: 2-bit pixels, plane 0 then plane 1 (planes 2/3 give bits 3:2).
+        for (unsigned i = 0; i < 8; ++i) {
+          const uint8_t lo = i < 4 ? p0 : p1;
+          const uint8_t hi = i < 4 ? p2 : p3;
+          const unsigned shift = 6 - 2 * (i & 3);
+          const uint8_t c = static_cast<uint8_t>(((lo >> shift) & 3) | (((hi >> shift) & 3) << 2));
+          put(attribute_palette[c], dot_repeat);
+        }
+      } else {
+        for (unsigned bit = 0; bit < 8; ++bit) {
+          const unsigned s = 7 - bit;
+          const uint8_t c = static_cast<uint8_t>(((p0 >> s) & 1) | (((p1 >> s) & 1) << 1) |
+                                                 (((p2 >> s) & 1) << 2) | (((p3 >> s) & 1) << 3));
+          put(attribute_palette[c], dot_repeat);
+        }
+      }
+    }
+  }
+}
+
+void render_vbe(Frame& f) {
+  const VgaRegisters& r = f.regs;
+  const unsigned bpp = r.vbe[vbe::kIndexBpp];
+  const uint64_t bytes_pp = (bpp + 7) / 8;
+  f.width = r.vbe[vbe::kIndexXres];
+  f.height = r.vbe[vbe::kIndexYres];
+  fill(f, 0);
+  const uint64_t stride = uint64_t{r.vbe[vbe::kIndexVirtWidth]} * bytes_pp;
+  const uint64_t start = uint64_t{r.vbe[vbe::kIndexYOffset]} * stride + r.vbe[vbe::kIndexXOffset] * bytes_pp;
+  uint32_t dac_palette[256];
+  if (bpp == 8) {
+    for (unsigned c = 0; c < 256; ++c) dac_palette[c] = dac_colour(r, static_cast<uint8_t>(c));
+  }
+  for (int y = 0; y < f.height; ++y) {
+    uint32_t* dst = &f.out[static_cast<size_t>(y) * f.width];
+    const uint64_t line = start + y * stride;
+    for (int x = 0; x < f.width; ++x) {
+      const uint64_t a = line + x * bytes_pp;
+      if (a + bytes_pp > f.vram_size) break;  // vbe_fixup keeps this from happening
+      const uint8_t* p = f.vram + a;
+      switch (bpp) {
+        case 8:
+          dst[x] = dac_palette[p[0]];
+          break;
+        case 15: {
+          const unsigned v = p[0] | (p[1] << 8);
+          const unsigned r5 = (v >> 10) & 31, g5 = (v >> 5) & 31, b5 = v & 31;
+          dst[x] = (((r5 << 3) | (r5 >> 2)) << 16) | (((g5 << 3) | (g5 >> 2)) << 8) | ((b5 << 3) | (b5 >> 2));
+          break;
+        }
+        case 16: {
+          const unsigned v = p[0] | (p[1] << 8);
+          const unsigned r5 = (v >> 11) & 31, g6 = (v >> 5) & 63, b5 = v & 31;
+          dst[x] = (((r5 << 3) | (r5 >> 2)) << 16) | (((g6 << 2) | (g6 >> 4)) << 8) | ((b5 << 3) | (b5 >> 2));
+          break;
+        }
+        default:  // 24 and 32: B, G, R(, X) in memory
+          dst[x] = (uint32_t{p[2]} << 16) | (uint32_t{p[1]} << 8) | p[0];
+          break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+uint32_t dac_colour(const VgaRegisters& regs, uint8_t index) {
+  const unsigned i = 3u * (index & regs.dac_mask);
+  uint8_t c[3] = {regs.dac[i], regs.dac[i + 1], regs.dac[i + 2]};
+  if (!(regs.vbe[vbe::kIndexEnable] & vbe::kDac8Bit)) {
+    for (uint8_t& v : c) v = expand6(v & 0x3F);
+  }
+  return (uint32_t{c[0]} << 16) | (uint32_t{c[1]} << 8) | c[2];
+}
+
+uint8_t attribute_colour(const VgaRegisters& regs, uint8_t colour) {
+  const uint8_t masked = colour & regs.ac[0x12] & 0x0F;  // colour plane enable
+  uint8_t index = regs.ac[masked] & 0x3F;
+  if (regs.ac[0x10] & 0x80) index = static_cast<uint8_t>((index & 0x0F) | ((regs.ac[0x14] & 0x03) << 4));
+  return static_cast<uint8_t>(index | ((regs.ac[0x14] & 0x0C) << 4));
+}
+
+}  // namespace vga_render
+
+void Vga::render(std::vector<uint32_t>& xrgb, int& width, int& height) const {
+  vga_render::Frame f{regs_, vram_.data(), vram_size(), clock_.now(), xrgb, 0, 0};
+  if (vbe_enabled()) {
+    vga_render::render_vbe(f);
+  } else if (!(regs_.ac_index & 0x20) || (regs_.seq[1] & 0x20)) {
+    // Palette address source clear or screen off: the display is blank.
+    const bool text = !(regs_.gc[6] & 0x01);
+    const unsigned dot = text ? ((regs_.seq[1] & 0x01) ? 8 : 9) : 8;
+    f.width = std::clamp<int>(static_cast<int>((regs_.crtc[1] + 1u) * dot * (vga_render::dot_clock_halved(regs_) ? 2 : 1)), 1, vga_render::kMaxDimension);
+    f.height = std::clamp<int>(static_cast<int>(vga_render::vertical_display_lines(regs_)), 1, vga_render::kMaxDimension);
+    vga_render::fill(f, 0);
+  } else if (regs_.gc[6] & 0x01) {
+    vga_render::render_graphics(f);
+  } else {
+    vga_render::render_text(f);
+  }
+  width = f.width;
+  height = f.height;
+}
+
+}  // namespace popek
