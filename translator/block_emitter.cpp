@@ -48,9 +48,15 @@ void Emission::exit_to(uint32_t eip) {
   a.jmp(imm(rt.exit_spill));
 }
 
-void Emission::indirect_exit(const x86::Gp& eip) {
-  a.mov(seq::cpu_field(offsetof(CpuState, eip), 4), eip);
-  a.jmp(imm(rt.exit_spill));
+void Emission::indirect_lookup(const x86::Gp& eip) {
+  if (eip.id() != host::kTmp1.id()) a.mov(host::kTmp1.r32(), eip);
+  const int32_t ib = static_cast<int32_t>(offsetof(DbtContext, ib));
+  a.mov(host::kTmp2.r32(), host::kTmp1.r32());
+  a.and_(host::kTmp2.r32(), imm(kIndirectEntries - 1));
+  a.shl(host::kTmp2.r32(), 4);
+  a.mov(host::kAddr, x86::ptr(host::kCtx, host::kTmp2, 0, ib + offsetof(IndirectEntry, code), 8));
+  a.cmp(host::kTmp1.r32(), x86::ptr(host::kCtx, host::kTmp2, 0, ib + offsetof(IndirectEntry, eip), 4));
+  a.cmovne(host::kAddr, ctx_field(offsetof(DbtContext, ib_miss_code), 8));
 }
 
 void Emission::chained_exit(uint32_t eip) {

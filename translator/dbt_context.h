@@ -23,6 +23,16 @@ struct TlbEntry {
 static_assert(sizeof(TlbEntry) == 16, "the inline lookup scales the index by 16");
 
 constexpr uint32_t kInvalidTag = 1;  // never page aligned, so never matches
+
+// One entry of the indirect-branch cache: guest EIP -> block code. Empty
+// entries point at the ib_miss routine, so a stale EIP match is harmless.
+struct IndirectEntry {
+  uint32_t eip;
+  uint32_t pad;
+  const void* code;
+};
+static_assert(sizeof(IndirectEntry) == 16);
+constexpr unsigned kIndirectEntries = 256;
 constexpr unsigned kTlbEntries = 1024;  // per access kind, direct mapped
 static_assert((kTlbEntries & (kTlbEntries - 1)) == 0);
 
@@ -49,13 +59,16 @@ struct DbtContext {
   uint64_t stash_save;      // fill routine: saves the flag stash register
   void* engine;             // the DbtEngine, for helpers
   void* chain_from;         // ExitStub* of the last unchained direct exit, or null
-  uint64_t scratch[2];
+  const void* ib_miss_code;  // the ib_miss routine
+  uint32_t ib_pending;      // set by ib_miss: the dispatcher adds the target it finds
+  uint32_t pad0;
   // Segment check table, refreshed by the dispatcher and after helpers:
   // the largest offset of an access's last byte that passes the limit and
   // rights checks, or -1 when every access must take the slow path
   // (expand-down, not present, wrong rights). Indexed [TlbKind][SegReg].
   int64_t seg_limit[kTlbKinds][8];
   TlbEntry tlb[kTlbKinds][kTlbEntries];
+  IndirectEntry ib[kIndirectEntries];
 };
 
 static_assert(std::is_standard_layout_v<DbtContext>);

@@ -37,10 +37,11 @@ void DbtEngine::init() {
   ctx_ = std::make_unique<DbtContext>();
   std::memset(ctx_.get(), 0, sizeof(DbtContext));
   ctx_->engine = this;
-  flush_tlb();
   if (!emit_runtime_routines(cache_, &DbtEngine::fallback_helper, &DbtEngine::tlb_fill_helper,
                              options_.validate_emission, rt_))
     throw std::runtime_error("popek: cannot emit the translator's run-time routines");
+  ctx_->ib_miss_code = reinterpret_cast<const void*>(rt_.ib_miss);
+  flush_tlb();
   mem_.set_code_write_hook(&DbtEngine::code_write_hook, this);
 }
 
@@ -51,6 +52,8 @@ DbtEngine::~DbtEngine() {
 
 void DbtEngine::flush() {
   pending_chain_ = nullptr;
+  pending_indirect_ = false;
+  clear_indirect_cache();
   for (uint32_t page : cache_.code_pages()) mem_.unprotect_code_page(page);
   cache_.flush();
   flush_tlb();
@@ -86,6 +89,20 @@ void DbtEngine::flush_tlb() {
   for (auto& kind : ctx_->tlb)
     for (TlbEntry& e : kind) e = TlbEntry{kInvalidTag, 0, 0};
   ++cache_.stats().tlb_flushes;
+  clear_indirect_cache();  // its entries were found through the old mappings
+}
+
+void DbtEngine::clear_indirect_cache() {
+  for (IndirectEntry& e : ctx_->ib) e = IndirectEntry{0, 0, ctx_->ib_miss_code};
+}
+
+void DbtEngine::enter_indirect_epoch(const Block& b) {
+  auto& ep = indirect_epoch_;
+  if (ep.mode == b.key.mode && ep.cs_base == b.key.cs_base && ep.cs_limit == b.key.cs_limit) return;
+  clear_indirect_cache();
+  ep.mode = b.key.mode;
+  ep.cs_base = b.key.cs_base;
+  ep.cs_limit = b.key.cs_limit;
 }
 
 // The same limit and rights checks as Interpreter::linear_address, folded
@@ -201,7 +218,8 @@ std::string DbtEngine::disassemble(const Block& b) const {
   return disassemble_block(b, {{rt_.exit_spill, "exit_spill"},
                                {rt_.exit_nospill, "exit_nospill"},
                                {rt_.fallback, "fallback"},
-                               {rt_.tlb_fill, "tlb_fill"}});
+                               {rt_.tlb_fill, "tlb_fill"},
+                               {rt_.ib_miss, "ib_miss"}});
 }
 
 const Block* DbtEngine::block_at_current() {
@@ -244,8 +262,14 @@ DispatchUnit DbtEngine::dispatch(uint64_t max_steps) {
     return interpreter_step();
   }
   Block* b = find_or_translate();  // may flush the cache, which drops pending_chain_
+  if (b) enter_indirect_epoch(*b);
   if (pending_chain_ && b && options_.chain_blocks) try_chain(*pending_chain_, *b);
+  if (pending_indirect_ && b && options_.chain_blocks) {
+    ctx_->ib[b->eip & (kIndirectEntries - 1)] = IndirectEntry{b->eip, 0, b->code};
+    ++cache_.stats().indirect_misses;
+  }
   pending_chain_ = nullptr;
+  pending_indirect_ = false;
   if (!b || b->insn_count > max_steps) return interpreter_step();
   return run_block(b, max_steps);
 }
@@ -276,6 +300,7 @@ DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
   c.exit_unretired = 0;
   c.exit_reason = uint32_t(ExitReason::BlockEnd);
   c.chain_from = nullptr;
+  c.ib_pending = 0;
   entry_budget_ = c.budget_left;
   clock_synced_ = 0;
   const uint64_t fallbacks_before = fallback_steps_;
@@ -290,6 +315,7 @@ DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
   ++st.unchained_exits;
   if (c.exit_reason == uint32_t(ExitReason::BlockEnd) && c.chain_from)
     pending_chain_ = static_cast<ExitStub*>(c.chain_from);
+  pending_indirect_ = c.exit_reason == uint32_t(ExitReason::BlockEnd) && c.ib_pending;
   DispatchUnit u;
   u.block = b;
   u.steps = static_cast<uint64_t>(consumed);
@@ -345,7 +371,8 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
                      mode_key() != key.mode;
   // A system instruction or a delivered fault may change translations in
   // ways the snapshot cannot see (INVLPG, CR3 reloaded with the same value).
-  const bool faulted = diverted && !(s.flags & site_flag::kControlTransfer);
+  // (A REP string instruction that yielded stays on its own EIP: not a fault.)
+  const bool faulted = diverted && !(s.flags & site_flag::kControlTransfer) && cpu_.eip != s.eip;
   if ((s.flags & site_flag::kFlushTlb) || faulted) flush_tlb();
   sync_state();
   if (!leave) return 0;
@@ -397,7 +424,7 @@ void DbtEngine::code_write_hook(void* self, uint32_t pa, unsigned) {
 
 void DbtEngine::on_code_write(uint32_t pa) {
   const uint32_t page = pa >> 12;
-  cache_.invalidate_page(page);
+  if (cache_.invalidate_page(page)) clear_indirect_cache();
   mem_.unprotect_code_page(page);
 }
 

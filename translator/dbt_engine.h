@@ -117,6 +117,8 @@ class DbtEngine {
   void refresh_segment_table();
   void flush_tlb();
   void try_chain(ExitStub& from, Block& to);
+  void clear_indirect_cache();
+  void enter_indirect_epoch(const Block& b);
   uint32_t run_fallback(const FallbackSite& site);
   uint32_t fill_tlb(uint32_t linear, uint32_t kind_size);
   void on_code_write(uint32_t pa);
@@ -137,6 +139,12 @@ class DbtEngine {
   std::unique_ptr<DbtContext> ctx_;
   MmuSnapshot snapshot_;
   ExitStub* pending_chain_ = nullptr;  // the direct exit the last block left through
+  bool pending_indirect_ = false;      // the last block left through an indirect-cache miss
+  // The indirect-branch cache holds blocks of one (mode, CS base, CS limit).
+  struct {
+    uint16_t mode = 0xffff;
+    uint32_t cs_base = 0, cs_limit = 0;
+  } indirect_epoch_;
   // Step accounting of the block entry in progress.
   int64_t entry_budget_ = 0;
   int64_t clock_synced_ = 0;

@@ -115,9 +115,10 @@ bool Emission::ret(unsigned k) {
     a.cmp(target, imm(meta.key.cs_limit));
     a.ja(slow);  // #GP(0): the interpreter raises it, ESP untouched
   }
+  indirect_lookup(target);  // r8 = the target's code, or the ib_miss routine
   if (live) seq::unstash_flags(a);
   commit_stack_pointer(*this, size + release);
-  indirect_exit(target);
+  a.jmp(host::kAddr);
   a.bind(resume);
   a.jmp(imm(rt.exit_spill));
   return true;

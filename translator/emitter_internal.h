@@ -28,8 +28,10 @@ struct Emission {
   void exit_to(uint32_t eip);
   // The same through a patchable jump that the dispatcher may chain.
   void chained_exit(uint32_t eip);
-  // Leaves for the guest EIP held in a host register (RET, indirect jumps).
-  void indirect_exit(const x86::Gp& eip);
+  // Indirect-branch cache lookup for the guest EIP in `eip` (kept in r9d):
+  // r8 := the target block's code, or the ib_miss routine (which leaves to
+  // the dispatcher). Clobbers the flags; the caller then jumps to r8.
+  void indirect_lookup(const x86::Gp& eip);
   // A fallback site for instruction k, and the call that runs it (the
   // guest flags must be in RFLAGS at the call).
   FallbackSite* new_site(unsigned k, uint8_t site_flags);

@@ -15,6 +15,10 @@
 //   tlb_fill               called from a block on an inline TLB miss with
 //                          r8d = linear address, r9d = kind | size << 8;
 //                          returns r9d = 1 if the entry is now present.
+//   ib_miss                jumped to by an indirect exit whose target is not
+//                          in the indirect-branch cache (r9d = guest EIP):
+//                          leaves through exit_spill, asking the dispatcher
+//                          to add the target.
 //
 // Generated code runs with the host stack 16-byte aligned; the routines
 // re-align before calling C++.
@@ -40,6 +44,7 @@ struct RuntimeRoutines {
   uint64_t exit_nospill = 0;
   uint64_t fallback = 0;
   uint64_t tlb_fill = 0;
+  uint64_t ib_miss = 0;
   uint32_t size = 0;  // bytes used in the runtime area
 };
 

@@ -49,5 +49,41 @@ TEST_F(Speed, IntegerLoop) {
               static_cast<unsigned long long>(st.chain_patches));
 }
 
+TEST_F(Speed, RecursiveCalls) {
+  flat32();
+  // fib(24) by naive recursion: CALL/RET/PUSH/POP-heavy.
+  load(0x1000, {
+                   0xb8, 0x18, 0x00, 0x00, 0x00,  // mov eax, 24
+                   0xe8, 0x01, 0x00, 0x00, 0x00,  // call fib
+                   0xf4,                          // hlt
+                   0x83, 0xf8, 0x02,              // fib: cmp eax, 2
+                   0x72, 0x14,                    // jb done
+                   0x50,                          // push eax
+                   0x48,                          // dec eax
+                   0xe8, 0xf4, 0xff, 0xff, 0xff,  // call fib
+                   0x59,                          // pop ecx
+                   0x50,                          // push eax
+                   0x8d, 0x41, 0xfe,              // lea eax, [ecx-2]
+                   0xe8, 0xea, 0xff, 0xff, 0xff,  // call fib
+                   0x5a,                          // pop edx
+                   0x01, 0xd0,                    // add eax, edx
+                   0xc3,                          // done: ret
+               });
+  double t_ref = seconds_of([&] {
+    ref_steps = 0;
+    while (ref.interp.step() != StepResult::Halted) ++ref_steps;
+  });
+  double t_dbt = seconds_of([&] { dbt_result = dbt->run(1000000000); });
+  expect_same(0x7f000, 0x1000);
+  EXPECT_EQ(dut.cpu.regs[EAX], 46368u);
+  const double insns = static_cast<double>(ref_steps);
+  const auto& st = dbt->stats();
+  std::printf("recursive calls: %.0f guest instructions; interpreter %.1f MIPS, translator %.1f MIPS (%.1fx); "
+              "%llu unchained exits, %llu indirect-cache misses, %llu fallbacks\n",
+              insns, insns / t_ref / 1e6, insns / t_dbt / 1e6, t_ref / t_dbt,
+              static_cast<unsigned long long>(st.unchained_exits),
+              static_cast<unsigned long long>(st.indirect_misses), static_cast<unsigned long long>(st.fallbacks));
+}
+
 }  // namespace
 }  // namespace popek::test
