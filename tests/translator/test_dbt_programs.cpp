@@ -192,5 +192,50 @@ TEST_F(Programs, RetBeyondCsLimitFaultsPrecisely) {
   EXPECT_EQ(dut.cpu.eip, 0x1101u);
 }
 
+// Flat 32-bit code with paging: an alias mapping, accessed/dirty bits, and a
+// page fault delivered through the IDT with the faulting EIP and CR2.
+TEST_F(Programs, PagingAliasesAndPageFault) {
+  flat32();
+  auto le32 = [](uint32_t v) {
+    return std::vector<uint8_t>{uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+  };
+  // GDT: null, flat code 0x08, flat data 0x10.
+  load(0x500, {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9a, 0xcf, 0,
+               0xff, 0xff, 0, 0, 0, 0x92, 0xcf, 0});
+  // IDT[14]: 32-bit interrupt gate to 0x08:0x1800.
+  load(0x600 + 14 * 8, {0x00, 0x18, 0x08, 0x00, 0x00, 0x8e, 0x00, 0x00});
+  // Page directory at 0x10000: 0-4 MiB identity (PT at 0x11000), 4-8 MiB PT at 0x12000.
+  load(0x10000, le32(0x11000 | 3));
+  load(0x10004, le32(0x12000 | 3));
+  for (uint32_t i = 0; i < 1024; ++i) load(0x11000 + i * 4, le32((i << 12) | 3));
+  load(0x12000, le32(0x20000 | 3));  // 0x400000 -> 0x20000; the rest not present
+  load(0x1800, {0x0f, 0x20, 0xd0,    // mov eax, cr2
+                0x8b, 0x1c, 0x24,    // mov ebx, [esp] (error code)
+                0xf4});
+  load(0x1000, {
+                   0xc7, 0x05, 0x00, 0x00, 0x40, 0x00, 0x78, 0x56, 0x34, 0x12,  // mov dword [0x400000], 0x12345678
+                   0x8b, 0x0d, 0x00, 0x00, 0x02, 0x00,                          // mov ecx, [0x20000]
+                   0x83, 0x05, 0x04, 0x00, 0x02, 0x00, 0x05,                    // add dword [0x20004], 5
+                   0x8b, 0x15, 0x04, 0x00, 0x40, 0x00,                          // mov edx, [0x400004]
+                   0x8b, 0x35, 0x00, 0x10, 0x40, 0x00,                          // mov esi, [0x401000] -> #PF
+                   0xf4,
+               });
+  for (BareGuest* g : {&ref, &dut}) {
+    g->cpu.gdtr = DescriptorTableReg{0x500, 23};
+    g->cpu.idtr = DescriptorTableReg{0x600, 0x7ff};
+    g->cpu.cr3 = 0x10000;
+    g->cpu.cr0 |= cr0::PG;
+  }
+  run();
+  expect_same(0x10000, 0x13000);
+  expect_same(0x20000, 0x10);
+  expect_same(0x7f000, 0x1000);
+  EXPECT_EQ(dut.cpu.regs[ECX], 0x12345678u);
+  EXPECT_EQ(dut.cpu.regs[EDX], 5u);
+  EXPECT_EQ(dut.cpu.regs[EAX], 0x401000u);  // CR2
+  EXPECT_EQ(dut.cpu.regs[EBX], 0u);         // not present, read, supervisor
+  EXPECT_EQ(dut.cpu.cr2, 0x401000u);
+}
+
 }  // namespace
 }  // namespace popek::test
