@@ -65,6 +65,7 @@ void Vga::attach(IoBus& bus) {
 
 void Vga::reset() {
   regs_ = VgaRegisters{};
+  regs_.misc = 0x01;  // colour I/O addresses (3Dx), as Bochs powers up
   regs_.vbe[vbe::kIndexId] = vbe::kId0;
   regs_.vbe[vbe::kIndexXres] = 640;
   regs_.vbe[vbe::kIndexYres] = 480;

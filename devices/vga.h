@@ -146,8 +146,9 @@ class Vga : public IoDevice {
 
   // Registers 0x3B4/5, 0x3BA, 0x3C0-0x3CF, 0x3D4/5, 0x3DA and 0x1CE/0x1CF.
   void attach(IoBus& bus);
-  // Power-on state: all registers zero (the VGA BIOS programs a mode), DAC
-  // mask 0xFF, VBE off with ID B0C0. VRAM is cleared.
+  // Power-on state: all registers zero (the VGA BIOS programs a mode) except
+  // misc output 0x01 (colour I/O addresses), DAC mask 0xFF and the VBE
+  // registers (off, ID B0C0, 640x480x8). VRAM is cleared.
   void reset();
   // Programs the standard 80x25 colour text mode (mode 3) registers and the
   // default 16-colour palette, without touching VRAM (no font is loaded: on

@@ -34,6 +34,20 @@ unsigned vertical_display_lines(const VgaRegisters& r) {
 }
 
 unsigned start_address(const VgaRegisters& r) { return (unsigned{r.crtc[0x0C]} << 8) | r.crtc[0x0D]; }
+
+// Line compare (split screen): after scan line `line_compare` the address
+// and row scan counters restart at 0. Returns the start address and the scan
+// line relative to it for output line y.
+struct ScanStart {
+  unsigned address;
+  unsigned y;
+};
+ScanStart scan_start(const VgaRegisters& r, unsigned y) {
+  const unsigned line_compare =
+      r.crtc[0x18] | ((r.crtc[0x07] & 0x10) << 4) | ((r.crtc[0x09] & 0x40) << 3);
+  if (y > line_compare) return {0, y - line_compare - 1};
+  return {start_address(r), y};
+}
 unsigned row_offset(const VgaRegisters& r) { return 2u * r.crtc[0x13]; }
 bool dot_clock_halved(const VgaRegisters& r) { return r.seq[1] & 0x08; }
 
@@ -70,10 +84,11 @@ void render_text(Frame& f) {
 
   const unsigned cell_pixels = char_width * dot_repeat;
   for (int y = 0; y < f.height; ++y) {
-    const unsigned line = static_cast<unsigned>(y) / scan_repeat;
+    const ScanStart start = scan_start(r, static_cast<unsigned>(y));
+    const unsigned line = start.y / scan_repeat;
     const unsigned row = line / char_height;
     const unsigned glyph_line = line % char_height;
-    const unsigned row_address = start_address(r) + row * row_offset(r);
+    const unsigned row_address = start.address + row * row_offset(r);
     uint32_t* dst = &f.out[static_cast<size_t>(y) * f.width];
     for (unsigned col = 0; col < columns; ++col) {
       const unsigned address = row_address + col;
@@ -131,10 +146,11 @@ void render_graphics(Frame& f) {
   }
 
   for (int y = 0; y < f.height; ++y) {
-    const unsigned line = static_cast<unsigned>(y) / scan_repeat;
+    const ScanStart start = scan_start(r, static_cast<unsigned>(y));
+    const unsigned line = start.y / scan_repeat;
     const unsigned row = line / line_repeat;
     const unsigned row_scan = line % line_repeat;
-    unsigned address = start_address(r) + row * row_offset(r);
+    unsigned address = start.address + row * row_offset(r);
     if (!(r.crtc[0x17] & 0x01)) address = (address & ~(1u << bank_shift)) | ((row_scan & 1) << bank_shift);
     if (!(r.crtc[0x17] & 0x02)) address = (address & ~(2u << bank_shift)) | ((row_scan & 2) << bank_shift);
     uint32_t* dst = &f.out[static_cast<size_t>(y) * f.width];

@@ -13,7 +13,8 @@
 // components, or 8-bit with VBE's 8BIT_DAC) is ANDed with the pixel mask
 // first and expanded to 8 bits per component.
 //
-// Not modelled: line compare (split screen), horizontal pixel panning,
+// Line compare (split screen) restarts the address at 0 after the compare
+// line. Not modelled: horizontal pixel panning,
 // preset row scan, the underline attribute, the overscan border, and the
 // EGA-era 2-bit interleave of modes 4/5 beyond planes 0 and 1.
 #pragma once

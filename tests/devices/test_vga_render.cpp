@@ -237,6 +237,25 @@ TEST_F(VgaRenderTest, Mode12hPlanarSixteenColours) {
       ASSERT_EQ(at(x, y), rgb6(c * 4, 0, 63 - c * 4)) << x << "," << y;
     }
   }
+  // Split screen: start the display at line 13; after line compare 100 the
+  // picture restarts at address 0.
+  crtc(0x0C, (13 * 80) >> 8);
+  crtc(0x0D, (13 * 80) & 0xFF);
+  crtc(0x07, 0x2E);  // line compare bit 8 clear
+  crtc(0x09, 0x00);  // line compare bit 9 clear
+  crtc(0x18, 100);
+  std::vector<uint32_t> before = pixels;
+  render();
+  for (int x = 0; x < 640; x += 5) {
+    ASSERT_EQ(at(x, 0), before[13 * 640 + x]) << x;
+    ASSERT_EQ(at(x, 100), before[113 * 640 + x]) << x;
+    ASSERT_EQ(at(x, 101), before[x]) << x;
+    ASSERT_EQ(at(x, 114), before[13 * 640 + x]) << x;
+  }
+  crtc(0x0C, 0);
+  crtc(0x0D, 0);
+  crtc(0x18, 0xFF);
+  crtc(0x07, 0x3E);
   // Colour plane enable masks planes out before the palette.
   ac(0x12, 0x01);
   render();
