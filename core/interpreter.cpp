@@ -1,5 +1,6 @@
 #include "core/interpreter.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -127,8 +128,12 @@ uint32_t Interpreter::op_read(const DecodedInsn& d, int i) {
     case ZYDIS_OPERAND_TYPE_MEMORY:
       return read_mem(operand_segment(op), effective_address(op), op.size / 8);
     case ZYDIS_OPERAND_TYPE_IMMEDIATE: {
+      // A sign-extended immediate (83 /n ib, 6B, 6A) has op.size 8 but acts
+      // at the instruction's operand size; unsigned ones (INT n, ENTER,
+      // RET imm16, port numbers) keep their own width.
       uint32_t v = static_cast<uint32_t>(op.imm.value.u);
-      return op.size < 32 ? v & ((1u << op.size) - 1) : v;
+      unsigned bits = op.imm.is_signed ? std::max<unsigned>(op.size, d.insn.operand_width) : op.size;
+      return bits < 32 ? v & ((1u << bits) - 1) : v;
     }
     default: return 0;
   }
