@@ -10,21 +10,25 @@
 namespace popek {
 
 namespace {
-bool valid_bpp(uint16_t bpp) { return bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32; }
+bool valid_bpp(uint16_t bpp) {
+  return bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
+}
 }  // namespace
 
-uint32_t Vga::vbe_bytes_per_pixel() const {
-  return (uint32_t{regs_.vbe[vbe::kIndexBpp]} + 7) / 8;
-}
+uint32_t Vga::vbe_bytes_per_pixel() const { return (uint32_t{regs_.vbe[vbe::kIndexBpp]} + 7) / 8; }
 
 uint16_t Vga::vbe_read(uint16_t index) const {
   if (index >= vbe::kRegisterCount) return 0;
   if (regs_.vbe[vbe::kIndexEnable] & vbe::kGetCaps) {
     switch (index) {
-      case vbe::kIndexXres: return vbe::kMaxXres;
-      case vbe::kIndexYres: return vbe::kMaxYres;
-      case vbe::kIndexBpp: return vbe::kMaxBpp;
-      default: break;
+      case vbe::kIndexXres:
+        return vbe::kMaxXres;
+      case vbe::kIndexYres:
+        return vbe::kMaxYres;
+      case vbe::kIndexBpp:
+        return vbe::kMaxBpp;
+      default:
+        break;
     }
   }
   return regs_.vbe[index];
@@ -63,8 +67,8 @@ void Vga::vbe_write(uint16_t index, uint16_t value) {
         r[vbe::kIndexBank] = 0;
         vbe_fixup();
         if (!(value & vbe::kNoClearMem)) {
-          const uint64_t bytes = uint64_t{r[vbe::kIndexVirtWidth]} * vbe_bytes_per_pixel() *
-                                 r[vbe::kIndexVirtHeight];
+          const uint64_t bytes =
+              uint64_t{r[vbe::kIndexVirtWidth]} * vbe_bytes_per_pixel() * r[vbe::kIndexVirtHeight];
           std::fill(vram_.begin(), vram_.begin() + std::min<uint64_t>(bytes, vram_.size()), 0);
         }
       }
@@ -93,8 +97,10 @@ void Vga::vbe_write(uint16_t index, uint16_t value) {
 void Vga::vbe_fixup() {
   auto& r = regs_.vbe;
   if (!valid_bpp(r[vbe::kIndexBpp])) r[vbe::kIndexBpp] = 8;
-  r[vbe::kIndexXres] = static_cast<uint16_t>(std::clamp<unsigned>(r[vbe::kIndexXres] & ~7u, 8, vbe::kMaxXres));
-  r[vbe::kIndexYres] = static_cast<uint16_t>(std::clamp<unsigned>(r[vbe::kIndexYres], 1, vbe::kMaxYres));
+  r[vbe::kIndexXres] =
+      static_cast<uint16_t>(std::clamp<unsigned>(r[vbe::kIndexXres] & ~7u, 8, vbe::kMaxXres));
+  r[vbe::kIndexYres] =
+      static_cast<uint16_t>(std::clamp<unsigned>(r[vbe::kIndexYres], 1, vbe::kMaxYres));
   const uint32_t bpp = vbe_bytes_per_pixel();
   const uint64_t vram = vram_.size();
   // The line must hold the visible width and fit VRAM at least once.

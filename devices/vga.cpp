@@ -41,9 +41,9 @@ constexpr std::array<uint8_t, kCrtcRegisters> kMode3Crtc = {
     0x5F, 0x4F, 0x50, 0x82, 0x55, 0x81, 0xBF, 0x1F, 0x00, 0x4F, 0x0D, 0x0E, 0x00,
     0x00, 0x00, 0x00, 0x9C, 0x8E, 0x8F, 0x28, 0x1F, 0x96, 0xB9, 0xA3, 0xFF};
 constexpr std::array<uint8_t, 9> kMode3Gc = {0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0E, 0x00, 0xFF};
-constexpr std::array<uint8_t, kAcRegisters> kMode3Ac = {
-    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3A,
-    0x3B, 0x3C, 0x3D, 0x3E, 0x3F, 0x0C, 0x00, 0x0F, 0x08, 0x00};
+constexpr std::array<uint8_t, kAcRegisters> kMode3Ac = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14,
+                                                        0x07, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D,
+                                                        0x3E, 0x3F, 0x0C, 0x00, 0x0F, 0x08, 0x00};
 
 }  // namespace
 
@@ -320,10 +320,22 @@ uint8_t Vga::read_dac_data() {
 bool Vga::decode_window(uint32_t offset, uint32_t& addr) const {
   uint32_t base = 0, size = 0;
   switch ((regs_.gc[6] >> 2) & 3) {
-    case 0: base = 0x00000; size = 0x20000; break;  // A0000-BFFFF
-    case 1: base = 0x00000; size = 0x10000; break;  // A0000-AFFFF
-    case 2: base = 0x10000; size = 0x08000; break;  // B0000-B7FFF
-    default: base = 0x18000; size = 0x08000; break;  // B8000-BFFFF
+    case 0:
+      base = 0x00000;
+      size = 0x20000;
+      break;  // A0000-BFFFF
+    case 1:
+      base = 0x00000;
+      size = 0x10000;
+      break;  // A0000-AFFFF
+    case 2:
+      base = 0x10000;
+      size = 0x08000;
+      break;  // B0000-B7FFF
+    default:
+      base = 0x18000;
+      size = 0x08000;
+      break;  // B8000-BFFFF
   }
   if (offset < base || offset - base >= size) return false;
   addr = offset - base;
@@ -406,10 +418,17 @@ void Vga::planar_write(uint32_t addr, uint8_t value) {
   }
   if ((regs_.gc[5] & 3) != 1) {
     switch ((regs_.gc[3] >> 3) & 3) {  // logical function with the latches
-      case 1: data &= latches; break;
-      case 2: data |= latches; break;
-      case 3: data ^= latches; break;
-      default: break;
+      case 1:
+        data &= latches;
+        break;
+      case 2:
+        data |= latches;
+        break;
+      case 3:
+        data ^= latches;
+        break;
+      default:
+        break;
     }
   }
   const uint32_t mask = replicate(bit_mask);
@@ -421,7 +440,8 @@ void Vga::planar_write(uint32_t addr, uint8_t value) {
 
 uint32_t Vga::LegacyWindow::mmio_read(uint32_t offset, unsigned size) {
   uint32_t v = 0;
-  for (unsigned i = 0; i < size && i < 4; ++i) v |= uint32_t{vga_.window_read(offset + i)} << (8 * i);
+  for (unsigned i = 0; i < size && i < 4; ++i)
+    v |= uint32_t{vga_.window_read(offset + i)} << (8 * i);
   return v;
 }
 

@@ -113,7 +113,8 @@ struct VgaRegisters {
                                   // double scan); 0A cursor start (b4:0, b5 off); 0B cursor end;
                                   // 0C/0D start address; 0E/0F cursor location; 11 b7 protect
                                   // 0-7; 12 vertical display end; 13 offset; 17 mode control
-                                  // (b0/b1 CGA/Hercules row-scan address substitution, b6 byte mode)
+                                  // (b0/b1 CGA/Hercules row-scan address substitution,
+                                  // b6 byte mode); 18 line compare
   bool ac_flipflop = false;     // false: next 0x3C0 write is the index
   uint8_t ac_index = 0;         // b4:0 register, b5 palette address source (0 = blank screen)
   std::array<uint8_t, 32> ac{}; // 00-0F palette (6 bits); 10 mode control (b0 graphics,

@@ -33,7 +33,9 @@ unsigned vertical_display_lines(const VgaRegisters& r) {
   return vde + 1;
 }
 
-unsigned start_address(const VgaRegisters& r) { return (unsigned{r.crtc[0x0C]} << 8) | r.crtc[0x0D]; }
+unsigned start_address(const VgaRegisters& r) {
+  return (unsigned{r.crtc[0x0C]} << 8) | r.crtc[0x0D];
+}
 
 // Line compare (split screen): after scan line `line_compare` the address
 // and row scan counters restart at 0. Returns the start address and the scan
@@ -70,8 +72,9 @@ void render_text(Frame& f) {
   f.height = std::min<int>(kMaxDimension, static_cast<int>(vertical_display_lines(r)));
   fill(f, 0);
   const uint8_t sr3 = r.seq[3];
-  const uint32_t font_a = font_base((((sr3 >> 5) & 1) << 2) | ((sr3 >> 2) & 3));  // attribute bit 3 = 1
-  const uint32_t font_b = font_base((((sr3 >> 4) & 1) << 2) | (sr3 & 3));         // attribute bit 3 = 0
+  const uint32_t font_a =
+      font_base((((sr3 >> 5) & 1) << 2) | ((sr3 >> 2) & 3));               // attribute bit 3 = 1
+  const uint32_t font_b = font_base((((sr3 >> 4) & 1) << 2) | (sr3 & 3));  // attribute bit 3 = 0
   const bool blink_enabled = r.ac[0x10] & 0x08;
   const bool blink_on = (f.now / (kCharBlinkNs / 2)) % 2 == 0;
   const bool line_graphics = r.ac[0x10] & 0x04;
@@ -151,8 +154,10 @@ void render_graphics(Frame& f) {
     const unsigned row = line / line_repeat;
     const unsigned row_scan = line % line_repeat;
     unsigned address = start.address + row * row_offset(r);
-    if (!(r.crtc[0x17] & 0x01)) address = (address & ~(1u << bank_shift)) | ((row_scan & 1) << bank_shift);
-    if (!(r.crtc[0x17] & 0x02)) address = (address & ~(2u << bank_shift)) | ((row_scan & 2) << bank_shift);
+    if (!(r.crtc[0x17] & 0x01))
+      address = (address & ~(1u << bank_shift)) | ((row_scan & 1) << bank_shift);
+    if (!(r.crtc[0x17] & 0x02))
+      address = (address & ~(2u << bank_shift)) | ((row_scan & 2) << bank_shift);
     uint32_t* dst = &f.out[static_cast<size_t>(y) * f.width];
     unsigned x = 0;
     auto put = [&](uint32_t colour, unsigned repeat) {
@@ -195,7 +200,8 @@ void render_vbe(Frame& f) {
   f.height = r.vbe[vbe::kIndexYres];
   fill(f, 0);
   const uint64_t stride = uint64_t{r.vbe[vbe::kIndexVirtWidth]} * bytes_pp;
-  const uint64_t start = uint64_t{r.vbe[vbe::kIndexYOffset]} * stride + r.vbe[vbe::kIndexXOffset] * bytes_pp;
+  const uint64_t start =
+      uint64_t{r.vbe[vbe::kIndexYOffset]} * stride + r.vbe[vbe::kIndexXOffset] * bytes_pp;
   uint32_t dac_palette[256];
   if (bpp == 8) {
     for (unsigned c = 0; c < 256; ++c) dac_palette[c] = dac_colour(r, static_cast<uint8_t>(c));
@@ -214,13 +220,15 @@ void render_vbe(Frame& f) {
         case 15: {
           const unsigned v = p[0] | (p[1] << 8);
           const unsigned r5 = (v >> 10) & 31, g5 = (v >> 5) & 31, b5 = v & 31;
-          dst[x] = (((r5 << 3) | (r5 >> 2)) << 16) | (((g5 << 3) | (g5 >> 2)) << 8) | ((b5 << 3) | (b5 >> 2));
+          dst[x] = (((r5 << 3) | (r5 >> 2)) << 16) | (((g5 << 3) | (g5 >> 2)) << 8) |
+                   ((b5 << 3) | (b5 >> 2));
           break;
         }
         case 16: {
           const unsigned v = p[0] | (p[1] << 8);
           const unsigned r5 = (v >> 11) & 31, g6 = (v >> 5) & 63, b5 = v & 31;
-          dst[x] = (((r5 << 3) | (r5 >> 2)) << 16) | (((g6 << 2) | (g6 >> 4)) << 8) | ((b5 << 3) | (b5 >> 2));
+          dst[x] = (((r5 << 3) | (r5 >> 2)) << 16) | (((g6 << 2) | (g6 >> 4)) << 8) |
+                   ((b5 << 3) | (b5 >> 2));
           break;
         }
         default:  // 24 and 32: B, G, R(, X) in memory
@@ -245,7 +253,8 @@ uint32_t dac_colour(const VgaRegisters& regs, uint8_t index) {
 uint8_t attribute_colour(const VgaRegisters& regs, uint8_t colour) {
   const uint8_t masked = colour & regs.ac[0x12] & 0x0F;  // colour plane enable
   uint8_t index = regs.ac[masked] & 0x3F;
-  if (regs.ac[0x10] & 0x80) index = static_cast<uint8_t>((index & 0x0F) | ((regs.ac[0x14] & 0x03) << 4));
+  if (regs.ac[0x10] & 0x80)
+    index = static_cast<uint8_t>((index & 0x0F) | ((regs.ac[0x14] & 0x03) << 4));
   return static_cast<uint8_t>(index | ((regs.ac[0x14] & 0x0C) << 4));
 }
 
@@ -259,8 +268,11 @@ void Vga::render(std::vector<uint32_t>& xrgb, int& width, int& height) const {
     // Palette address source clear or screen off: the display is blank.
     const bool text = !(regs_.gc[6] & 0x01);
     const unsigned dot = text ? ((regs_.seq[1] & 0x01) ? 8 : 9) : 8;
-    f.width = std::clamp<int>(static_cast<int>((regs_.crtc[1] + 1u) * dot * (vga_render::dot_clock_halved(regs_) ? 2 : 1)), 1, vga_render::kMaxDimension);
-    f.height = std::clamp<int>(static_cast<int>(vga_render::vertical_display_lines(regs_)), 1, vga_render::kMaxDimension);
+    f.width = std::clamp<int>(static_cast<int>((regs_.crtc[1] + 1u) * dot *
+                                               (vga_render::dot_clock_halved(regs_) ? 2 : 1)),
+                              1, vga_render::kMaxDimension);
+    f.height = std::clamp<int>(static_cast<int>(vga_render::vertical_display_lines(regs_)), 1,
+                               vga_render::kMaxDimension);
     vga_render::fill(f, 0);
   } else if (regs_.gc[6] & 0x01) {
     vga_render::render_graphics(f);

@@ -27,7 +27,8 @@ void on_png_warning(png_structp, png_const_charp) {}
 
 // The libpng part, kept free of C++ objects so the longjmp is safe.
 bool encode(FILE* file, int width, int height, const uint8_t* rgb, ErrorSink* sink) {
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, sink, on_png_error, on_png_warning);
+  png_structp png =
+      png_create_write_struct(PNG_LIBPNG_VER_STRING, sink, on_png_error, on_png_warning);
   if (!png) {
     std::snprintf(sink->message, sizeof sink->message, "out of memory");
     return false;

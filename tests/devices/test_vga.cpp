@@ -32,7 +32,9 @@ class VgaTest : public ::testing::Test {
     return static_cast<uint16_t>(bus.read(vbe::kDataPort, 2));
   }
   void poke(uint32_t pa, uint8_t v) { vga.legacy_memory().mmio_write(pa - Vga::kLegacyBase, 1, v); }
-  uint8_t peek(uint32_t pa) { return static_cast<uint8_t>(vga.legacy_memory().mmio_read(pa - Vga::kLegacyBase, 1)); }
+  uint8_t peek(uint32_t pa) {
+    return static_cast<uint8_t>(vga.legacy_memory().mmio_read(pa - Vga::kLegacyBase, 1));
+  }
   uint8_t plane(unsigned p, uint32_t offset) { return vga.vram()[offset * 4 + p]; }
   // Planar 16-colour addressing at A0000 (as mode 12h).
   void planar_setup() {
@@ -271,7 +273,7 @@ TEST_F(VgaTest, VbeEnableClearsMemoryAndBanksTheWindow) {
   EXPECT_EQ(vga.vram()[0x30010], 0x5A);
   EXPECT_EQ(peek(0xA0010), 0x5A);
   EXPECT_EQ(peek(0xB0000), 0xFF);  // only 64 KiB of window
-  vbe_out(vbe::kIndexBank, 256);    // beyond VRAM: refused
+  vbe_out(vbe::kIndexBank, 256);   // beyond VRAM: refused
   EXPECT_EQ(vbe_in(vbe::kIndexBank), 3);
   // NOCLEARMEM keeps VRAM on the next enable.
   vbe_out(vbe::kIndexEnable, 0);
@@ -356,9 +358,9 @@ TEST_F(VgaTest, RandomGuestTrafficIsSafe) {
   std::mt19937 rng(1234);
   std::vector<uint32_t> pixels;
   int width = 0, height = 0;
-  const uint16_t ports[] = {0x3B4, 0x3B5, 0x3BA, 0x3C0, 0x3C1, 0x3C2, 0x3C3, 0x3C4, 0x3C5, 0x3C6,
-                            0x3C7, 0x3C8, 0x3C9, 0x3CA, 0x3CB, 0x3CC, 0x3CD, 0x3CE, 0x3CF, 0x3D4,
-                            0x3D5, 0x3DA, 0x1CE, 0x1CF};
+  const uint16_t ports[] = {0x3B4, 0x3B5, 0x3BA, 0x3C0, 0x3C1, 0x3C2, 0x3C3, 0x3C4,
+                            0x3C5, 0x3C6, 0x3C7, 0x3C8, 0x3C9, 0x3CA, 0x3CB, 0x3CC,
+                            0x3CD, 0x3CE, 0x3CF, 0x3D4, 0x3D5, 0x3DA, 0x1CE, 0x1CF};
   for (int i = 0; i < 200000; ++i) {
     const uint32_t r = rng();
     const unsigned size = 1u << (rng() % 3);

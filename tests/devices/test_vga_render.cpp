@@ -110,12 +110,12 @@ TEST_F(VgaRenderTest, NinthColumnRepeatsLineGraphicsOnly) {
   put_char(0, 0, 0xC4, 0x07);
   put_char(0, 1, 'X', 0x07);
   render();
-  EXPECT_EQ(at(8, 0), kLightGrey);   // 0xC4: ninth dot is the eighth repeated
-  EXPECT_EQ(at(17, 0), kBlack);      // 'X': ninth dot is background
-  seq(1, 0x01);                      // 8-dot characters
+  EXPECT_EQ(at(8, 0), kLightGrey);  // 0xC4: ninth dot is the eighth repeated
+  EXPECT_EQ(at(17, 0), kBlack);     // 'X': ninth dot is background
+  seq(1, 0x01);                     // 8-dot characters
   render();
   EXPECT_EQ(width, 640);
-  EXPECT_EQ(at(8, 0), kLightGrey);   // now the first dot of 'X'
+  EXPECT_EQ(at(8, 0), kLightGrey);  // now the first dot of 'X'
 }
 
 TEST_F(VgaRenderTest, BlinkAttributeAndCursorFollowVirtualTime) {
@@ -124,25 +124,25 @@ TEST_F(VgaRenderTest, BlinkAttributeAndCursorFollowVirtualTime) {
   put_char(0, 0, 'A', 0x9E);  // blinking yellow on (bit 7) blue
   put_char(0, 1, ' ', 0x07);
   crtc(0x0E, 0);
-  crtc(0x0F, 1);     // cursor on the empty cell at column 1
+  crtc(0x0F, 1);  // cursor on the empty cell at column 1
   crtc(0x0A, 14);
   crtc(0x0B, 15);
   render();
-  EXPECT_EQ(at(3, 3), kYellow);       // blink phase on: foreground
-  EXPECT_EQ(at(9, 14), kLightGrey);   // cursor line in the foreground colour (7)
+  EXPECT_EQ(at(3, 3), kYellow);      // blink phase on: foreground
+  EXPECT_EQ(at(9, 14), kLightGrey);  // cursor line in the foreground colour (7)
   EXPECT_EQ(at(9, 13), kBlack);
   clock.retire(vga_render::kCursorBlinkNs / 2);
   render();
-  EXPECT_EQ(at(9, 14), kBlack);       // cursor off
-  EXPECT_EQ(at(3, 3), kYellow);       // characters blink at half the rate
+  EXPECT_EQ(at(9, 14), kBlack);  // cursor off
+  EXPECT_EQ(at(3, 3), kYellow);  // characters blink at half the rate
   clock.retire(vga_render::kCursorBlinkNs / 2);
   render();
-  EXPECT_EQ(at(3, 3), kBlue);         // blink phase off: foreground hidden
+  EXPECT_EQ(at(3, 3), kBlue);  // blink phase off: foreground hidden
   // Without blink enable, bit 7 is background intensity instead.
   ac(0x10, 0x04);
   render();
   EXPECT_EQ(at(3, 3), kYellow);
-  EXPECT_EQ(at(0, 0), 0x5555FF);      // background colour 9 (light blue)
+  EXPECT_EQ(at(0, 0), 0x5555FF);  // background colour 9 (light blue)
 }
 
 TEST_F(VgaRenderTest, CharacterMapSelectUsesAttributeBit3) {
@@ -180,8 +180,8 @@ TEST_F(VgaRenderTest, Mode13hUsesTheDacPalette) {
   crtc(0x17, 0xA3);
   ac(0x10, 0x41);
   for (unsigned i = 0; i < 256; ++i) {
-    dac(static_cast<uint8_t>(i), static_cast<uint8_t>(i & 0x3F), static_cast<uint8_t>((i >> 2) & 0x3F),
-        static_cast<uint8_t>(63 - (i & 0x3F)));
+    dac(static_cast<uint8_t>(i), static_cast<uint8_t>(i & 0x3F),
+        static_cast<uint8_t>((i >> 2) & 0x3F), static_cast<uint8_t>(63 - (i & 0x3F)));
   }
   for (unsigned y = 0; y < 200; ++y) {
     for (unsigned x = 0; x < 320; ++x) poke(0xA0000 + y * 320 + x, static_cast<uint8_t>(x + y));
@@ -219,7 +219,8 @@ TEST_F(VgaRenderTest, Mode12hPlanarSixteenColours) {
   for (uint8_t i = 0; i < 16; ++i) ac(i, i);
   ac(0x10, 0x01);
   ac(0x12, 0x0F);
-  for (uint8_t i = 0; i < 16; ++i) dac(i, static_cast<uint8_t>(i * 4), 0, static_cast<uint8_t>(63 - i * 4));
+  for (uint8_t i = 0; i < 16; ++i)
+    dac(i, static_cast<uint8_t>(i * 4), 0, static_cast<uint8_t>(63 - i * 4));
   // Colour (x / 8 + y) % 16 at pixel x on the lines y = 0..479, one pixel at a time.
   for (unsigned y = 0; y < 480; y += 13) {
     for (unsigned x = 0; x < 640; ++x) {
@@ -315,7 +316,8 @@ TEST_F(VgaRenderTest, Vbe32BppLinearFramebuffer) {
   vbe_out(vbe::kIndexBpp, 32);
   vbe_out(vbe::kIndexEnable, vbe::kEnabled | vbe::kLfbEnabled);
   for (uint32_t y = 0; y < 48; ++y) {
-    for (uint32_t x = 0; x < 64; ++x) vga.lfb().mmio_write((y * 64 + x) * 4, 4, (x << 16) | (y << 8) | (x ^ y));
+    for (uint32_t x = 0; x < 64; ++x)
+      vga.lfb().mmio_write((y * 64 + x) * 4, 4, (x << 16) | (y << 8) | (x ^ y));
   }
   render();
   ASSERT_EQ(width, 64);
