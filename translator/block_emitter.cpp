@@ -44,6 +44,7 @@ BlockPlan plan_block(const GuestBlock& gb, const BlockKey& key, uint64_t force_f
 }
 
 void Emission::exit_to(uint32_t eip) {
+  need_rflags();
   a.mov(seq::cpu_field(offsetof(CpuState, eip), 4), imm(eip));
   a.jmp(imm(rt.exit_spill));
 }
@@ -64,6 +65,7 @@ void Emission::chained_exit(uint32_t eip) {
     exit_to(eip);
     return;
   }
+  need_rflags();  // a chained target block expects the guest flags in RFLAGS
   ExitStub& stub = meta.exits[meta.exit_count++];
   stub.block = &meta;
   stub.target_eip = eip;
@@ -98,6 +100,13 @@ void Emission::call_fallback(FallbackSite* site) {
   a.call(imm(rt.fallback));
 }
 
+void Emission::inline_fallback(FallbackSite* site) {
+  need_rflags();
+  call_fallback(site);
+  rflags_valid = true;  // reloaded from CpuState by the routine
+  stash_valid = false;
+}
+
 namespace {
 
 unsigned count_sites(const BlockPlan& p) {
@@ -111,19 +120,18 @@ unsigned count_sites(const BlockPlan& p) {
 
 void emit_budget_check(Emission& e) {
   x86::Assembler& a = e.a;
-  const bool live = e.plan.live_before.front() != 0;
   const uint32_t n = static_cast<uint32_t>(e.gb.insns.size());
   const uint32_t eip = e.gb.eip;
   const RuntimeRoutines& rt = e.rt;
   asmjit::Label out = a.newLabel();
-  if (live) seq::stash_flags(a);
+  e.need_stash();
   a.sub(ctx_field(offsetof(DbtContext, budget_left), 8), imm(n));
   a.jl(out);
-  if (live) seq::unstash_flags(a);
-  e.cold.push_back([&a, out, live, n, eip, rt] {
+  e.rflags_clobbered();
+  e.cold.push_back([&a, out, n, eip, rt] {
     a.bind(out);
     a.add(ctx_field(offsetof(DbtContext, budget_left), 8), imm(n));
-    if (live) seq::unstash_flags(a);
+    seq::unstash_flags(a);
     a.mov(ctx_field(offsetof(DbtContext, exit_reason), 4), imm(uint32_t(ExitReason::BudgetExhausted)));
     a.mov(seq::cpu_field(offsetof(CpuState, eip), 4), imm(eip));
     a.jmp(imm(rt.exit_spill));
@@ -146,6 +154,7 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
       return e.native_instruction(k);
     case Lowering::CondBranch: {
       asmjit::Label taken = a.newLabel();
+      e.need_rflags();
       if (a.emit(static_cast<asmjit::InstId>(ip.asm_id), taken)) return false;
       e.chained_exit(gi.next_eip);
       a.bind(taken);
@@ -172,7 +181,7 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
       // block: whatever it did, the dispatcher looks at the new state.
       const bool always_exit =
           last && (BlockBuilder::is_control_transfer(gi.cls) || gi.cls.ends_block());
-      e.call_fallback(e.new_site(k, always_exit ? site_flag::kAlwaysExit : 0));
+      e.inline_fallback(e.new_site(k, always_exit ? site_flag::kAlwaysExit : 0));
       return true;
     }
   }

@@ -47,7 +47,8 @@ EmitResult emit_block(const GuestBlock& gb, const RuntimeRoutines& rt, const Emi
                       uint64_t base, Block& meta);
 
 // The lowering chosen for each instruction and the arithmetic flags live
-// before each one (exposed for tests and tracing).
+// before each one for the block's own reads (informational: the emitter
+// keeps flags exact at every exposure point, see emitter_internal.h).
 struct BlockPlan {
   std::vector<InsnPlan> insns;
   std::vector<uint32_t> live_before;

@@ -73,6 +73,10 @@ bool DbtEngine::flat_segments() const {
   return true;
 }
 
+bool DbtEngine::alignment_checking() const {
+  return (cpu_.cr0 & cr0::AM) && (cpu_.eflags & flag::AC) && cpu_.cpl == 3;
+}
+
 uint16_t DbtEngine::mode_key() const {
   uint16_t m = 0;
   if (cpu_.seg[CS].big()) m |= mode_bit::kCode32;
@@ -80,7 +84,8 @@ uint16_t DbtEngine::mode_key() const {
   if (cpu_.cr0 & cr0::PE) m |= mode_bit::kPe;
   if (cpu_.eflags & flag::VM) m |= mode_bit::kVm;
   if (cpu_.cr0 & cr0::PG) m |= mode_bit::kPg;
-  if (flat_segments()) m |= mode_bit::kFlat;
+  if (alignment_checking()) m |= mode_bit::kAlignCheck;
+  else if (flat_segments()) m |= mode_bit::kFlat;
   m |= static_cast<uint16_t>((cpu_.cpl & 3) << mode_bit::kCplShift);
   return m;
 }
@@ -107,9 +112,11 @@ void DbtEngine::enter_indirect_epoch(const Block& b) {
 
 // The same limit and rights checks as Interpreter::linear_address, folded
 // into one number per (access kind, segment): the largest offset of an
-// access's last byte that passes, or -1 for "always take the slow path".
+// access's last byte that passes, or -1 for "always take the slow path"
+// (also used for everything while alignment checking is on).
 void DbtEngine::refresh_segment_table() {
   const bool checks_rights = (cpu_.cr0 & cr0::PE) && !(cpu_.eflags & flag::VM);
+  const bool align = alignment_checking();
   for (int s = 0; s < 8; ++s) {
     for (unsigned kind = 0; kind < kTlbKinds; ++kind) {
       int64_t limit = -1;
@@ -126,7 +133,7 @@ void DbtEngine::refresh_segment_table() {
           }
         }
         const bool expand_down = (sc.attr & seg_attr::S) && !code && (type & seg_attr::EXPAND_DOWN);
-        if (ok && !expand_down) limit = sc.limit;
+        if (ok && !expand_down && !align) limit = sc.limit;
       }
       ctx_->seg_limit[kind][s] = limit;
     }

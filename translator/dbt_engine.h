@@ -109,6 +109,7 @@ class DbtEngine {
   bool interrupt_deliverable() const;
   uint16_t mode_key() const;
   bool flat_segments() const;
+  bool alignment_checking() const;
   Block* find_or_translate();
   Block* translate(const BlockKey& key);
   DispatchUnit interpreter_step();

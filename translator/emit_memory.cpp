@@ -1,7 +1,8 @@
 // Memory operands: guest effective address, segment checks, and the inline
 // software TLB.
 //
-// Fast path (flags dead, flat segment, 32-bit addressing), 9 instructions:
+// Fast path (flat segment, 32-bit addressing), 9 instructions plus the flag
+// stash:
 //   lea   r8d, [ea]                     guest offset = linear (flat)
 //   mov   r9d, r8d
 //   shr   r9d, 8                        page number * 16 ...
@@ -13,8 +14,10 @@
 //   add   r8, [r13 + r9 + tlb.addend]   host pointer
 // A segment that is not flat adds a limit/rights check against the context's
 // segment table (one compare: -1 there forces the slow path) and the base.
-// When guest flags are live across the lookup they are stashed in r10 with
-// LAHF/SETO and restored with CMP/SAHF (never PUSHF).
+// The guest flags are stashed in r10 before the lookup with LAHF/SETO and
+// restored with CMP/SAHF (never PUSHF) only where something reads them (see
+// the flag-location tracking in emitter_internal.h): the slow path always
+// restores them, so a fault sees exact EFLAGS.
 //
 // Slow paths (cold): a TLB miss calls the fill routine and retries; a fill
 // that cannot install an entry (page fault, MMIO, ROM write, code page,
@@ -71,15 +74,16 @@ void Emission::host_pointer(unsigned k, asmjit::Label resume) {
   SegReg seg = Interpreter::sreg_index(op.mem.segment);
   if (seg == SEG_NONE) seg = DS;
   effective_address(op, gi.d.insn.address_width);
-  guarded_access(k, seg, ip.mem_size, ip.kind, plan.live_before[k] != 0, false, resume);
+  guarded_access(k, seg, ip.mem_size, ip.kind, resume);
 }
 
-asmjit::Label Emission::guarded_access(unsigned k, SegReg seg, unsigned size, TlbKind tlb_kind, bool live,
-                                       bool hold_stash, asmjit::Label resume) {
+asmjit::Label Emission::guarded_access(unsigned k, SegReg seg, unsigned size, TlbKind tlb_kind,
+                                       asmjit::Label resume) {
   const bool flat_segment = opt.flat && (seg == DS || seg == ES || seg == SS);
   const unsigned kind = static_cast<unsigned>(tlb_kind);
   asmjit::Label slow = a.newLabel(), miss = a.newLabel(), retry = a.newLabel();
-  if (live) seq::stash_flags(a);
+  need_stash();
+  rflags_clobbered();
   if (!flat_segment) {
     a.lea(host::kTmp1, x86::ptr(host::kAddr, static_cast<int32_t>(size - 1)));
     a.cmp(host::kTmp1, ctx_field(offsetof(DbtContext, seg_limit) + (kind * 8 + seg) * 8, 8));
@@ -100,19 +104,19 @@ asmjit::Label Emission::guarded_access(unsigned k, SegReg seg, unsigned size, Tl
   a.cmp(host::kTmp2.r32(), x86::ptr(host::kCtx, host::kTmp1, 0, tlb + offsetof(TlbEntry, tag), 4));
   a.jne(miss);
   a.add(host::kAddr, x86::ptr(host::kCtx, host::kTmp1, 0, tlb + offsetof(TlbEntry, addend), 8));
-  if (live && !hold_stash) seq::unstash_flags(a);
 
   FallbackSite* site = new_site(k, site_flag::kMemorySlowPath);
   const uint32_t kind_size = kind | (size << 8);
-  cold.push_back([this, slow, miss, retry, resume, live, site, kind_size] {
+  cold.push_back([this, slow, miss, retry, resume, site, kind_size] {
     a.bind(miss);
     a.mov(host::kTmp1.r32(), imm(kind_size));
     a.call(imm(rt.tlb_fill));
     a.test(host::kTmp1.r32(), host::kTmp1.r32());
     a.jnz(retry);
     a.bind(slow);
-    if (live) seq::unstash_flags(a);
+    seq::unstash_flags(a);
     call_fallback(site);
+    seq::stash_flags(a);  // join `resume` with both RFLAGS and the stash valid
     a.jmp(resume);
   });
   return slow;

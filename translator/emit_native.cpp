@@ -68,7 +68,9 @@ bool Emission::native_instruction(unsigned k) {
     a.bind(resume);
     return true;
   }
+  before_guest(k);
   if (a.emitOpArray(static_cast<asmjit::InstId>(ip.asm_id), ops, n)) return false;
+  after_guest(k);
   a.bind(resume);
   return true;
 }

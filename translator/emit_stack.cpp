@@ -47,7 +47,7 @@ bool Emission::push(unsigned k) {
   const ZydisDecodedOperand& op = gi.d.ops[0];
   asmjit::Label resume = a.newLabel();
   stack_offset(*this, -size);
-  guarded_access(k, SS, size, TlbKind::Write, plan.live_before[k] != 0, false, resume);
+  guarded_access(k, SS, size, TlbKind::Write, resume);
   const x86::Mem slot = x86::ptr(host::kAddr, 0, size);
   if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
     const x86::Gp r = host_register(op.reg.value);  // ESP pushes its value before the push
@@ -69,7 +69,7 @@ bool Emission::pop(unsigned k) {
   if (!dst.isValid()) return false;
   asmjit::Label resume = a.newLabel();
   stack_offset(*this, 0);
-  guarded_access(k, SS, size, TlbKind::Read, plan.live_before[k] != 0, false, resume);
+  guarded_access(k, SS, size, TlbKind::Read, resume);
   const x86::Gp value = sized(host::kTmp1, size);
   a.mov(value, x86::ptr(host::kAddr, 0, size));
   commit_stack_pointer(*this, size);
@@ -84,7 +84,7 @@ bool Emission::call_direct(unsigned k) {
   const int32_t size = ip.mem_size;
   asmjit::Label resume = a.newLabel();
   stack_offset(*this, -size);
-  guarded_access(k, SS, size, TlbKind::Write, plan.live_before[k] != 0, false, resume);
+  guarded_access(k, SS, size, TlbKind::Write, resume);
   const uint32_t ret = gi.next_eip;
   if (a.mov(x86::ptr(host::kAddr, 0, size), imm(size == 2 ? int64_t(int16_t(ret)) : int64_t(int32_t(ret)))))
     return false;
@@ -104,10 +104,9 @@ bool Emission::ret(unsigned k) {
   int32_t release = 0;
   if (gi.d.insn.operand_count_visible >= 1 && gi.d.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
     release = static_cast<int32_t>(gi.d.ops[0].imm.value.u & 0xffff);
-  const bool live = plan.live_before[k] != 0;
   asmjit::Label resume = a.newLabel();
   stack_offset(*this, 0);
-  asmjit::Label slow = guarded_access(k, SS, size, TlbKind::Read, live, true, resume);
+  asmjit::Label slow = guarded_access(k, SS, size, TlbKind::Read, resume);
   const x86::Gp target = host::kTmp1.r32();
   if (size == 2) a.movzx(target, x86::ptr(host::kAddr, 0, 2));
   else a.mov(target, x86::ptr(host::kAddr, 0, 4));
@@ -116,7 +115,7 @@ bool Emission::ret(unsigned k) {
     a.ja(slow);  // #GP(0): the interpreter raises it, ESP untouched
   }
   indirect_lookup(target);  // r8 = the target's code, or the ib_miss routine
-  if (live) seq::unstash_flags(a);
+  need_rflags();            // the next block expects the guest flags in RFLAGS
   commit_stack_pointer(*this, size + release);
   a.jmp(host::kAddr);
   a.bind(resume);

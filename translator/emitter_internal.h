@@ -23,6 +23,40 @@ struct Emission {
   std::vector<std::function<void()>> cold;  // emitted after the body, in order
   uint32_t next_site = 0;
 
+  // Where the guest's arithmetic flags are while the body is emitted:
+  // RFLAGS (rflags_valid) and/or the stash in r10 (stash_valid); at least
+  // one always. Host code that clobbers RFLAGS (TLB lookup, budget check)
+  // needs the stash first. An exposure point needs RFLAGS: an exit, a
+  // fallback, a slow path (a fault pushes EFLAGS, so even flags that are
+  // dead for the block's own reads must be exact there), and a guest
+  // instruction that reads flags or writes only some of them. A guest
+  // instruction that overwrites all six with defined values needs neither.
+  // This keeps flags exact everywhere while restoring them (CMP AL/SAHF)
+  // only where something looks.
+  bool rflags_valid = true;
+  bool stash_valid = false;
+  void need_stash() {
+    if (!stash_valid) seq::stash_flags(a);
+    stash_valid = true;
+  }
+  void need_rflags() {
+    if (!rflags_valid) seq::unstash_flags(a);
+    rflags_valid = true;
+  }
+  void rflags_clobbered() { rflags_valid = false; }
+  // Around a native guest instruction k.
+  void before_guest(unsigned k) {
+    const InsnPlan& ip = plan.insns[k];
+    const bool kills_all = ip.flags_killed == insn_flags::kStatus && !ip.flags_used;
+    if (ip.flags_used || (ip.flags_written && !kills_all)) need_rflags();
+  }
+  void after_guest(unsigned k) {
+    if (plan.insns[k].flags_written) {
+      rflags_valid = true;
+      stash_valid = false;
+    }
+  }
+
   // ---- block_emitter.cpp ----
   // Leaves the block for guest `eip` through exit_spill.
   void exit_to(uint32_t eip);
@@ -35,7 +69,8 @@ struct Emission {
   // A fallback site for instruction k, and the call that runs it (the
   // guest flags must be in RFLAGS at the call).
   FallbackSite* new_site(unsigned k, uint8_t site_flags);
-  void call_fallback(FallbackSite* site);
+  void call_fallback(FallbackSite* site);    // the call only (cold paths manage the flags)
+  void inline_fallback(FallbackSite* site);  // in the body: flags to RFLAGS, call, track
 
   // ---- emit_memory.cpp ----
   // Guest effective address (offset) of memory operand `op` into r8d,
@@ -44,16 +79,14 @@ struct Emission {
   // Memory operand of instruction k: leaves the host pointer in r8, with
   // the slow path (limit/rights failure, TLB miss, MMIO, SMC page) running
   // the whole instruction in the interpreter and continuing at `resume`.
-  // Stashes and restores live flags around the lookup.
   void host_pointer(unsigned k, asmjit::Label resume);
   // The checks and lookup of one access of instruction k, with r8d holding
-  // the guest offset in `seg`: leaves the host pointer in r8. Stashes the
-  // flags first if `live` and restores them at the end unless `hold_stash`
-  // (the caller then restores them). Returns the slow-path label: it
-  // expects the flags still stashed if `live`, runs the whole instruction in
-  // the interpreter and continues at `resume`.
-  asmjit::Label guarded_access(unsigned k, SegReg seg, unsigned size, TlbKind kind, bool live, bool hold_stash,
-                               asmjit::Label resume);
+  // the guest offset in `seg`: leaves the host pointer in r8, the flags in
+  // the stash and RFLAGS clobbered. Returns the slow-path label (which may
+  // be jumped to while the stash is valid): it restores the flags, runs the
+  // whole instruction in the interpreter, re-stashes and continues at
+  // `resume` with both RFLAGS and the stash valid.
+  asmjit::Label guarded_access(unsigned k, SegReg seg, unsigned size, TlbKind kind, asmjit::Label resume);
 
   // ---- emit_stack.cpp ----
   // PUSH r/imm, POP r, CALL rel, RET [imm16]: the stack access through the

@@ -56,21 +56,26 @@ inline void load_flags(x86::Assembler& a) {
   a.sahf();              // SF ZF AF PF CF := ah
 }
 
-// Saves the live arithmetic flags into r10 without pushfq: r10 bits 8-15 =
-// SF ZF AF PF CF (LAHF layout), bit 0 = OF. Guest EAX is preserved.
+// Saves the arithmetic flags into r10 without PUSHF: r10 bits 8-15 = SF ZF
+// AF PF CF (LAHF layout), bit 0 = OF. Guest EAX is preserved; r11 is
+// clobbered. Register moves rather than XCHG: moves are eliminated at
+// rename, XCHG is three uops.
 inline void stash_flags(x86::Assembler& a) {
   a.mov(host::kStash, x86::rax);
   a.lahf();
   a.seto(x86::al);
-  a.xchg(host::kStash, x86::rax);
+  a.mov(host::kTmp2, x86::rax);
+  a.mov(x86::rax, host::kStash);
+  a.mov(host::kStash, host::kTmp2);
 }
 // Puts the stashed flags back into RFLAGS. r10 keeps the stash unchanged,
-// so a path may unstash more than once.
+// so a path may unstash more than once; r11 is clobbered.
 inline void unstash_flags(x86::Assembler& a) {
-  a.xchg(host::kStash, x86::rax);
+  a.mov(host::kTmp2, x86::rax);
+  a.mov(x86::rax, host::kStash);
   a.cmp(x86::al, 0x81);
   a.sahf();
-  a.xchg(host::kStash, x86::rax);
+  a.mov(x86::rax, host::kTmp2);
 }
 
 }  // namespace popek::dbt::seq

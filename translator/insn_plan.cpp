@@ -155,6 +155,7 @@ InsnPlan fallback() {
   p.how = Lowering::Fallback;
   p.flags_used = kStatus;  // the interpreter sees (and may pass through) all of them
   p.flags_killed = 0;
+  p.flags_written = kStatus;
   return p;
 }
 
@@ -269,6 +270,7 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
   // the same host instruction, then passes the incoming value through. So
   // only flags with a defined result end a flag's liveness.
   p.flags_killed = gi.cls.flags_killed() & ~gi.cls.flags_undefined & kStatus;
+  p.flags_written = (gi.cls.flags_written | gi.cls.flags_undefined) & kStatus;
   return p;
 }
 

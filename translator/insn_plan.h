@@ -37,7 +37,8 @@ struct InsnPlan {
   bool lock = false;             // emit a LOCK prefix
   uint32_t target = 0;           // branch target EIP (CondBranch, DirectJump, CallDirect)
   uint32_t flags_used = 0;       // arithmetic flags read (or passed through)
-  uint32_t flags_killed = 0;     // arithmetic flags certainly overwritten
+  uint32_t flags_killed = 0;     // arithmetic flags certainly overwritten (with a defined value)
+  uint32_t flags_written = 0;    // arithmetic flags it may change (written or undefined)
 };
 
 struct PlanContext {

@@ -31,6 +31,9 @@ constexpr uint16_t kVm = 1 << 3;       // EFLAGS.VM
 constexpr uint16_t kPg = 1 << 4;       // CR0.PG
 constexpr uint16_t kFlat = 1 << 5;     // CS/DS/ES/SS: base 0, limit 4 GiB, usable
 constexpr uint16_t kCplShift = 6;      // two bits of CPL
+// Alignment checking is on (CR0.AM, EFLAGS.AC, CPL 3): every access takes
+// the slow path, where the interpreter raises #AC.
+constexpr uint16_t kAlignCheck = 1 << 8;
 }  // namespace mode_bit
 
 struct BlockKey {

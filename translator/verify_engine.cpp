@@ -207,6 +207,7 @@ VerifyResult VerifyEngine::run(uint64_t max_steps, const std::function<bool()>& 
     shadow_mem_.set_a20(mem_.a20());
     const uint32_t eip = cpu.eip;
     const uint16_t cs = cpu.seg[CS].selector;
+    before_ = cpu;
     const DispatchUnit u = dbt_->dispatch(max_steps - r.steps);
     for (uint64_t i = 0; i < u.steps; ++i) shadow_->step();
     ++units_;
@@ -236,7 +237,13 @@ std::string VerifyEngine::describe_unit(const DispatchUnit& u, uint32_t eip, uin
   std::ostringstream o;
   o << "first divergence after the " << (u.block ? "translated block" : "interpreter step") << " at "
     << hex32(cs).substr(4) << ":" << hex32(eip) << " (" << u.steps << " steps, unit " << units_ << ")\n";
+  const CpuState& c = before_;
+  o << "state before: eax " << hex32(c.regs[EAX]) << " ecx " << hex32(c.regs[ECX]) << " edx " << hex32(c.regs[EDX])
+    << " ebx " << hex32(c.regs[EBX]) << " esp " << hex32(c.regs[ESP]) << " ebp " << hex32(c.regs[EBP]) << " esi "
+    << hex32(c.regs[ESI]) << " edi " << hex32(c.regs[EDI]) << " eflags " << hex32(c.eflags) << "\n";
   if (u.block) o << dbt_->disassemble(*u.block);
+  if (u.block && u.steps != u.block->insn_count)
+    o << "(the unit ran " << u.steps << " steps: it left the block early or went on into chained blocks)\n";
   return o.str();
 }
 

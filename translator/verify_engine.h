@@ -116,6 +116,7 @@ class VerifyEngine {
   std::deque<uint8_t> vector_log_;
   std::string io_mismatch_;
   std::unordered_set<uint32_t> shadow_dirty_pages_;
+  CpuState before_{};  // the machine's CPU before the current unit, for the report
   uint64_t units_ = 0;
   bool diverged_ = false;
   std::string report_;

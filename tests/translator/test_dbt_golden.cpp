@@ -45,7 +45,7 @@ TEST_F(Golden, AddToMemoryFlagsDead) {
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
             "cmp r11d, [r13+r9*1+0x40C0]\n"  // the write TLB: add is read-modify-write
-            "jnz <+0x77>\n"
+            "jnz <+0x93>\n"
             "add r8, [r13+r9*1+0x40C8]\n"
             "add [r8], eax\n");
 }
@@ -53,25 +53,48 @@ TEST_F(Golden, AddToMemoryFlagsDead) {
 TEST_F(Golden, AdcToMemoryFlagsLive) {
   flat32();
   load(0x1000, {0x11, 0x43, 0x04, 0xf4});  // adc [ebx+4], eax (reads CF); hlt
+  // The flags were stashed in r10 at the block's entry (budget check); the
+  // lookup clobbers RFLAGS, and ADC reads CF, so they are restored first.
   EXPECT_EQ(host_code_of(*dbt, 0),
             "lea r8d, [rbx+0x04]\n"
-            "mov r10, rax\n"
-            "lahf\n"
-            "seto al\n"
-            "xchg r10, rax\n"
             "mov r9d, r8d\n"
             "shr r9d, 0x08\n"
             "and r9d, 0x3FF0\n"
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
             "cmp r11d, [r13+r9*1+0x40C0]\n"
-            "jnz <+0x9e>\n"
+            "jnz <+0x9f>\n"
             "add r8, [r13+r9*1+0x40C8]\n"
-            "xchg r10, rax\n"
+            "mov r11, rax\n"
+            "mov rax, r10\n"
             "cmp al, 0x81\n"
             "sahf\n"
-            "xchg r10, rax\n"
+            "mov rax, r11\n"
             "adc [r8], eax\n");
+}
+
+TEST_F(Golden, MovToMemoryBetweenCmpAndJcc) {
+  flat32();
+  // cmp; mov [ebx], eax; jz: the flags are re-stashed after CMP wrote them,
+  // and restored only for the Jcc.
+  load(0x1000, {0x39, 0xd8, 0x89, 0x03, 0x74, 0x10});
+  EXPECT_EQ(host_code_of(*dbt, 1),
+            "lea r8d, [rbx]\n"
+            "mov r10, rax\n"
+            "lahf\n"
+            "seto al\n"
+            "mov r11, rax\n"
+            "mov rax, r10\n"
+            "mov r10, r11\n"
+            "mov r9d, r8d\n"
+            "shr r9d, 0x08\n"
+            "and r9d, 0x3FF0\n"
+            "lea r11d, [r8+0x03]\n"
+            "and r11d, 0xFFFFF000\n"
+            "cmp r11d, [r13+r9*1+0x40C0]\n"
+            "jnz <+0xda>\n"
+            "add r8, [r13+r9*1+0x40C8]\n"
+            "mov [r8], eax\n");
 }
 
 TEST_F(Golden, ConditionalBranchExits) {
@@ -80,13 +103,13 @@ TEST_F(Golden, ConditionalBranchExits) {
   // Each exit is a patchable jmp (to the next instruction until chained),
   // then the unchained exit that tells the dispatcher which stub it was.
   EXPECT_EQ(host_code_of(*dbt, 1),
-            "jz <+0x33>\n"
-            "jmp <+0x18>\n"
+            "jz <+0x43>\n"
+            "jmp <+0x28>\n"
             "mov r9, <imm64>\n"
             "mov [r13+0x28], r9\n"
             "mov dword ptr [r15+0x20], 0x1004\n"
             "jmp exit_spill\n"
-            "jmp <+0x38>\n"
+            "jmp <+0x48>\n"
             "mov r9, <imm64>\n"
             "mov [r13+0x28], r9\n"
             "mov dword ptr [r15+0x20], 0x1014\n"
@@ -103,7 +126,7 @@ TEST_F(Golden, ChainedJmp) {
   // fall-through exit to the HLT block.
   dut.cpu.eip = 0x1000;
   EXPECT_EQ(host_code_of(*dbt, 1),
-            "jnz <+0x43>\n"
+            "jnz <+0x4f>\n"
             "jmp block@00001003\n"
             "mov r9, <imm64>\n"
             "mov [r13+0x28], r9\n"
@@ -124,8 +147,14 @@ TEST_F(Golden, WholeBlockListing) {
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(dbt->disassemble(*b).substr(dbt->disassemble(*b).find('\n') + 1),
             "  entry:\n"
+            "      mov r10, rax\n"
+            "      lahf\n"
+            "      seto al\n"
+            "      mov r11, rax\n"
+            "      mov rax, r10\n"
+            "      mov r10, r11\n"
             "      sub qword ptr [r13], 0x03\n"
-            "      jl <+0x38>\n"
+            "      jl <+0x48>\n"
             "  00001000  add eax, ebx\n"
             "      add eax, ebx\n"
             "  00001002  div ebx\n"
@@ -138,6 +167,11 @@ TEST_F(Golden, WholeBlockListing) {
             "      jmp exit_spill\n"
             "  cold:\n"
             "      add qword ptr [r13], 0x03\n"
+            "      mov r11, rax\n"
+            "      mov rax, r10\n"
+            "      cmp al, 0x81\n"
+            "      sahf\n"
+            "      mov rax, r11\n"
             "      mov dword ptr [r13+0x0C], 0x02\n"
             "      mov dword ptr [r15+0x20], 0x1000\n"
             "      jmp exit_spill\n");

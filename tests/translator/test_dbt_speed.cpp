@@ -28,7 +28,7 @@ TEST_F(Speed, IntegerLoop) {
                    0x89, 0x14, 0x83,              // mov [ebx+eax*4], edx
                    0xc1, 0xc2, 0x03,              // rol edx, 3
                    0x49,                          // dec ecx
-                   0x75, 0xef,                    // jnz loop
+                   0x75, 0xed,                    // jnz loop
                    0xf4,                          // hlt
                });
   double t_ref = 0, t_dbt = 0;
@@ -38,6 +38,10 @@ TEST_F(Speed, IntegerLoop) {
   });
   t_dbt = seconds_of([&] { dbt_result = dbt->run(100000000); });
   expect_same(0x20000, 4096);
+  if (std::getenv("POPEK_DBT_DUMP")) {
+    dut.cpu.eip = 0x100a;
+    std::printf("%s", dbt->disassemble(*dbt->block_at_current()).c_str());
+  }
   const double insns = static_cast<double>(ref_steps);
   const auto& st = dbt->stats();
   std::printf("integer loop: %.0f guest instructions; interpreter %.1f MIPS, translator %.1f MIPS (%.1fx); "
