@@ -49,6 +49,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -171,6 +172,11 @@ class Vga : public IoDevice {
 
   // The current picture as XRGB8888 (implemented in vga_render.cpp).
   void render(std::vector<uint32_t>& xrgb, int& width, int& height) const;
+  // In a text mode, the characters on screen as one line per text row
+  // (trailing blanks removed; bytes outside printable ASCII shown as '.',
+  // blanks and NULs as ' '); empty in graphics and VBE modes. For headless
+  // runs and tests that assert on what the firmware printed.
+  std::string text_screen() const;
 
   // IoDevice.
   uint32_t io_read(uint16_t port, unsigned size) override;

@@ -260,6 +260,29 @@ uint8_t attribute_colour(const VgaRegisters& regs, uint8_t colour) {
 
 }  // namespace vga_render
 
+std::string Vga::text_screen() const {
+  std::string text;
+  if (vbe_enabled() || (regs_.gc[6] & 0x01)) return text;
+  const unsigned columns = regs_.crtc[0x01] + 1u;
+  const unsigned char_height = (regs_.crtc[0x09] & 0x1F) + 1u;
+  const unsigned scan_repeat = (regs_.crtc[0x09] & 0x80) ? 2 : 1;
+  const unsigned rows = vga_render::vertical_display_lines(regs_) / (char_height * scan_repeat);
+  const unsigned start = vga_render::start_address(regs_);
+  for (unsigned row = 0; row < rows; ++row) {
+    std::string line;
+    for (unsigned col = 0; col < columns; ++col) {
+      const unsigned offset =
+          (start + row * vga_render::row_offset(regs_) + col) & (kPlaneSize - 1);
+      const uint8_t ch = vram_[offset << 2];
+      line += (ch == 0 || ch == ' ') ? ' ' : (ch > 0x20 && ch < 0x7F) ? static_cast<char>(ch) : '.';
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    text += line;
+    text += '\n';
+  }
+  return text;
+}
+
 void Vga::render(std::vector<uint32_t>& xrgb, int& width, int& height) const {
   vga_render::Frame f{regs_, vram_.data(), vram_size(), clock_.now(), xrgb, 0, 0};
   if (vbe_enabled()) {

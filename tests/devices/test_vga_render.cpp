@@ -3,7 +3,9 @@
 // by pixel with what the registers say.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <string>
 #include <vector>
 
 #include "core/clock.h"
@@ -98,6 +100,20 @@ TEST_F(VgaRenderTest, TextModeGlyphFromPlane2WithAttributeColours) {
   }
   // Empty cells (character 0, attribute 0) are black.
   EXPECT_EQ(at(719, 399), kBlack);
+}
+
+TEST_F(VgaRenderTest, TextScreenDump) {
+  vga.set_text_mode_registers();
+  const char banner[] = "SeaBIOS (version x)";
+  for (unsigned i = 0; banner[i]; ++i) put_char(0, i, static_cast<uint8_t>(banner[i]), 0x07);
+  put_char(2, 3, 0xC4, 0x07);
+  put_char(2, 5, 'Z', 0x07);
+  const std::string text = vga.text_screen();
+  EXPECT_EQ(text.substr(0, text.find('\n')), banner);
+  EXPECT_NE(text.find("\n\n   . Z\n"), std::string::npos);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 25);
+  gc(6, 0x05);  // graphics: no text
+  EXPECT_EQ(vga.text_screen(), "");
 }
 
 TEST_F(VgaRenderTest, NinthColumnRepeatsLineGraphicsOnly) {
