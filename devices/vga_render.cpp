@@ -148,6 +148,11 @@ void render_graphics(Frame& f) {
     for (unsigned c = 0; c < 256; ++c) dac_palette[c] = dac_colour(r, static_cast<uint8_t>(c));
   }
 
+  // Pixel panning (attribute 0x13): 0-7 pixels; in 256-colour mode bits 2:1
+  // count whole 8-bit pixels.
+  const unsigned pan = r.ac[0x13] & 0x0F;
+  const int pan_dots = static_cast<int>(mode256 ? ((pan >> 1) & 3) * 2 * dot_repeat
+                                                : (pan < 8 ? pan : 0) * dot_repeat);
   for (int y = 0; y < f.height; ++y) {
     const ScanStart start = scan_start(r, static_cast<unsigned>(y));
     const unsigned line = start.y / scan_repeat;
@@ -159,13 +164,15 @@ void render_graphics(Frame& f) {
     if (!(r.crtc[0x17] & 0x02))
       address = (address & ~(2u << bank_shift)) | ((row_scan & 2) << bank_shift);
     uint32_t* dst = &f.out[static_cast<size_t>(y) * f.width];
-    unsigned x = 0;
+    // Horizontal panning shifts the picture left by whole pixels, taking
+    // them from one extra character clock.
+    int x = -pan_dots;
     auto put = [&](uint32_t colour, unsigned repeat) {
       for (unsigned k = 0; k < repeat; ++k, ++x) {
-        if (x < static_cast<unsigned>(f.width)) dst[x] = colour;
+        if (x >= 0 && x < f.width) dst[x] = colour;
       }
     };
-    for (unsigned clock = 0; clock < clocks; ++clock, ++address) {
+    for (unsigned clock = 0; clock < clocks + (pan_dots ? 1 : 0); ++clock, ++address) {
       const uint8_t p0 = plane(f, 0, address), p1 = plane(f, 1, address);
       const uint8_t p2 = plane(f, 2, address), p3 = plane(f, 3, address);
       if (mode256) {

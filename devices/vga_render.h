@@ -14,7 +14,8 @@
 // first and expanded to 8 bits per component.
 //
 // Line compare (split screen) restarts the address at 0 after the compare
-// line. Not modelled: horizontal pixel panning,
+// line; horizontal pixel panning applies to graphics modes. Not modelled:
+// pixel panning in text modes, the panning-compatibility bit,
 // preset row scan, the underline attribute, the overscan border, and the
 // EGA-era 2-bit interleave of modes 4/5 beyond planes 0 and 1.
 #pragma once

@@ -205,6 +205,11 @@ TEST_F(VgaRenderTest, Mode13hUsesTheDacPalette) {
   render();
   ASSERT_EQ(width, 640);
   ASSERT_EQ(height, 400);
+  // The colour of chain-4 byte address a = 320 * y + x.
+  auto want_at = [](int x, int y) {
+    const uint8_t i = static_cast<uint8_t>(x % 320 + y + x / 320);
+    return rgb6(i & 0x3F, (i >> 2) & 0x3F, 63 - (i & 0x3F));
+  };
   for (int y = 0; y < 200; y += 7) {
     for (int x = 0; x < 320; x += 3) {
       const uint8_t i = static_cast<uint8_t>(x + y);
@@ -213,6 +218,12 @@ TEST_F(VgaRenderTest, Mode13hUsesTheDacPalette) {
       ASSERT_EQ(at(2 * x + 1, 2 * y + 1), want) << x << "," << y;
     }
   }
+  // Panning by one 8-bit pixel (attribute 0x13 = 2).
+  ac(0x13, 0x02);
+  render();
+  EXPECT_EQ(at(0, 0), want_at(1, 0));
+  EXPECT_EQ(at(2 * 319, 0), want_at(320, 0));  // from the next row's start address
+  ac(0x13, 0x00);
   // The pixel mask applies before the DAC lookup.
   out(0x3C6, 0x0F);
   render();
