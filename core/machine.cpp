@@ -3,13 +3,47 @@
 #include <chrono>
 #include <cstdio>
 
+#include "devices/ata_disk.h"
 #include "devices/cmos_rtc.h"
+#include "devices/disk_image.h"
+#include "devices/fw_cfg.h"
+#include "devices/i440fx.h"
+#include "devices/ide.h"
+#include "devices/pci_bus.h"
 #include "devices/i8042.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/uart16550.h"
 
 namespace popek {
+
+namespace {
+constexpr uint32_t kShadowBase = 0xC0000;  // PAM-controlled area: 0xC0000-0xFFFFF
+constexpr uint32_t kShadowPages = (0x100000 - kShadowBase) >> PhysicalMemory::kPageShift;
+
+// The i440FX as QEMU presents it: SeaBIOS recognises a QEMU machine (and then
+// reads the RAM size from the CMOS and uses fw_cfg) by the host bridge's
+// subsystem ID 1af4:1100.
+class QemuI440fx : public I440fxHostBridge {
+ public:
+  QemuI440fx() { set_subsystem(0x1af4, 0x1100); }
+};
+
+// SeaBIOS's debug port 0x402 as QEMU's isa-debugcon answers it: reads return
+// 0xE9, which SeaBIOS checks before it keeps logging there (DebugPorts reads
+// 0xFF at 0x402 today); writes go to DebugPorts' console.
+class DebugconReadback : public IoDevice {
+ public:
+  explicit DebugconReadback(IoDevice& console) : console_(console) {}
+  uint32_t io_read(uint16_t, unsigned) override { return 0xE9; }
+  void io_write(uint16_t port, unsigned size, uint32_t value) override { console_.io_write(port, size, value); }
+
+ private:
+  IoDevice& console_;
+};
+}  // namespace
+
+I440fxHostBridge& Machine::host_bridge() { return *host_; }
 
 std::string validate_bios(const std::vector<uint8_t>& image) {
   if (image.empty()) return "file is empty";
@@ -47,12 +81,34 @@ Machine::Machine(const MachineConfig& config)
     uart_[i]->attach(io_);
     uart_[i]->irq().connect(pic_->input(uart_irq[i]));
   }
+  // PCI: i440FX host bridge 00.0, PIIX3 ISA bridge 01.0, PIIX3 IDE 01.1.
+  pci_ = std::make_unique<PciBus>();
+  pci_->attach(io_);
+  host_ = std::make_unique<QemuI440fx>();
+  isa_ = std::make_unique<Piix3IsaBridge>([this](int irq, bool level) { pic_->set_irq(irq, level); });
+  isa_->attach(io_);
+  isa_->on_reset_request([this] { request_reset(); });
+  ide_ = std::make_unique<PiixIde>();
+  ide_->attach(io_);
+  ide_->irq14().connect(pic_->input(14));
+  ide_->irq15().connect(pic_->input(15));
+  pci_->add(0, 0, host_.get());
+  pci_->add(1, 0, isa_.get());
+  pci_->add(1, 1, ide_.get());
+  host_->on_pam_change([this](uint32_t base, uint32_t size, bool re, bool we) { apply_pam(base, size, re, we); });
+
+  fw_cfg_ = std::make_unique<FwCfg>();
+  fw_cfg_->attach(io_);
+  setup_fw_cfg();
+
   debug_ports_ = std::make_unique<DebugPorts>(
       [this](char c) {
         if (config_.debugcon) config_.debugcon(c);
       },
       [this](int status) { request_exit(status); });
   debug_ports_->attach(io_);
+  debugcon_readback_ = std::make_unique<DebugconReadback>(*debug_ports_);
+  io_.register_ports(0x402, 1, debugcon_readback_.get());
   port92_ = std::make_unique<Port92>([this](bool on) { set_a20(on); }, [this] { return mem_.a20(); },
                                      [this] { request_reset(); });
   port92_->attach(io_);
@@ -65,6 +121,7 @@ Machine::Machine(const MachineConfig& config)
 Machine::~Machine() = default;
 
 void Machine::map_firmware() {
+  shadow_rom_.assign(kShadowPages, nullptr);
   const auto& rom = config_.bios;
   if (rom.empty()) return;
   uint32_t size = static_cast<uint32_t>(rom.size());
@@ -73,6 +130,59 @@ void Machine::map_firmware() {
   mem_.map_rom(static_cast<uint32_t>(0x100000000ull - size), rom.data(), size);
   uint32_t low = size < 128 * 1024 ? size : 128 * 1024;
   mem_.map_rom(0x100000 - low, rom.data() + (size - low), low);
+  // Remember the low ROM pages: the PAM registers switch between them and
+  // the RAM underneath (apply_pam).
+  for (uint32_t i = 0; i < low >> PhysicalMemory::kPageShift; ++i) {
+    uint32_t page = ((0x100000 - low) >> PhysicalMemory::kPageShift) + i;
+    shadow_rom_[page - (kShadowBase >> PhysicalMemory::kPageShift)] = mem_.page_read_pointer(page);
+  }
+}
+
+// Pages the firmware image covers switch between the ROM and the RAM below
+// it; the others in 0xC0000-0xFFFFF stay plain RAM whatever PAM says (there
+// are no option ROMs on the PCI side yet, and test ROMs smaller than 128 KiB
+// keep using that RAM as before).
+void Machine::apply_pam(uint32_t base, uint32_t size, bool read_ram, bool write_ram) {
+  for (uint32_t pa = base; pa < base + size && pa < 0x100000; pa += PhysicalMemory::kPageSize) {
+    if (pa < kShadowBase) continue;
+    uint32_t page = pa >> PhysicalMemory::kPageShift;
+    uint8_t* ram = pa < mem_.ram_size() ? mem_.ram() + pa : nullptr;
+    const uint8_t* rom = shadow_rom_[page - (kShadowBase >> PhysicalMemory::kPageShift)];
+    if (!rom) mem_.set_page_access(page, ram, ram);
+    else mem_.set_page_access(page, read_ram ? ram : rom, write_ram ? ram : nullptr);
+  }
+}
+
+// fw_cfg items SeaBIOS reads (docs/platform.md lists them).
+void Machine::setup_fw_cfg() {
+  FwCfg& f = *fw_cfg_;
+  f.set_u64(FwCfg::kRamSize, mem_.ram_size());
+  f.set_u16(FwCfg::kNbCpus, 1);
+  f.set_u16(FwCfg::kMaxCpus, 1);
+  f.set_u16(FwCfg::kNoGraphic, 0);
+  f.set_u16(FwCfg::kBootMenu, config_.boot_menu ? 1 : 0);
+  std::vector<uint8_t> wait(4);
+  for (int i = 0; i < 4; ++i) wait[i] = static_cast<uint8_t>(static_cast<uint32_t>(config_.boot_fail_wait_ms) >> (8 * i));
+  f.add_file("etc/boot-fail-wait", std::move(wait));
+  // One e820 entry {le64 address, le64 length, le32 type 1 = RAM}: all of RAM
+  // from 0, as QEMU reports it (SeaBIOS carves out the legacy holes itself).
+  std::vector<uint8_t> e820;
+  auto put = [&e820](uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) e820.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  put(0, 8);
+  put(mem_.ram_size(), 8);
+  put(1, 4);
+  f.add_file("etc/e820", std::move(e820));
+}
+
+void Machine::attach_hard_disk(int index, std::unique_ptr<DiskImage> image) {
+  if (index != 0 && index != 1) return;
+  if (!image) {
+    ide_->primary().set_device(index, nullptr);
+    return;
+  }
+  ide_->primary().set_device(index, std::make_unique<AtaDisk>(std::move(image), index ? "POPEK-HDB" : "POPEK-HDA"));
 }
 
 void Machine::set_a20(bool enabled) {
@@ -89,8 +199,12 @@ void Machine::reset() {
   cmos_->reset();
   cmos_->set_memory_size(mem_.ram_size());
   cmos_->set_equipment(CmosRtc::equipment_byte(0, true, true));
+  cmos_->set_boot_order(config_.boot_order);
   i8042_->reset();
   for (auto& u : uart_) u->reset();
+  pci_->reset();  // also the PAM registers: 0xC0000-0xFFFFF reads the ROM again
+  host_->announce_pam();
+  fw_cfg_->reset();
   debug_ports_->reset();
   reset_requested_ = false;
 }

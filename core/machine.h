@@ -23,6 +23,12 @@ class Pit8254;
 class CmosRtc;
 class I8042;
 class Uart16550;
+class PciBus;
+class I440fxHostBridge;
+class Piix3IsaBridge;
+class PiixIde;
+class FwCfg;
+class DiskImage;
 
 enum class EngineKind { Interp, Dbt, Verify };
 
@@ -38,6 +44,12 @@ struct MachineConfig {
   // RTC start time in Unix seconds; unset: the host's clock (a fixed time is
   // used in deterministic mode so runs are reproducible).
   std::optional<int64_t> rtc_base_time;
+  // CMOS boot order as QEMU's -boot order= ("c" hard disk, "d" CD-ROM, "a" floppy).
+  std::string boot_order = "c";
+  // SeaBIOS's "etc/boot-fail-wait" (fw_cfg): milliseconds before it reboots
+  // after "No bootable device"; -1 (QEMU's default) waits forever.
+  int32_t boot_fail_wait_ms = -1;
+  bool boot_menu = false;  // fw_cfg boot-menu item: SeaBIOS offers its F12 menu
 };
 
 enum class StopReason { Exit, MaxInstructions, Timeout, HaltedForever, Reset };
@@ -79,12 +91,23 @@ class Machine {
   CmosRtc& cmos() { return *cmos_; }
   I8042& i8042() { return *i8042_; }
   Uart16550& uart(int index) { return *uart_[index]; }
+  PciBus& pci() { return *pci_; }
+  I440fxHostBridge& host_bridge();
+  Piix3IsaBridge& isa_bridge() { return *isa_; }
+  PiixIde& ide() { return *ide_; }
+  FwCfg& fw_cfg() { return *fw_cfg_; }
+  // Installs a hard disk on the primary IDE channel: index 0 master
+  // (--hda), 1 slave (--hdb). Takes effect at once (call before run()).
+  void attach_hard_disk(int index, std::unique_ptr<DiskImage> image);
   const MachineConfig& config() const { return config_; }
   uint64_t resets() const { return resets_; }
 
  private:
   void map_firmware();
+  void setup_fw_cfg();
   void set_a20(bool enabled);
+  // Applies an i440FX PAM segment setting to the 0xC0000-0xFFFFF shadow area.
+  void apply_pam(uint32_t base, uint32_t size, bool read_ram, bool write_ram);
 
   MachineConfig config_;
   CpuState cpu_{};
@@ -96,7 +119,16 @@ class Machine {
   std::unique_ptr<CmosRtc> cmos_;
   std::unique_ptr<I8042> i8042_;
   std::unique_ptr<Uart16550> uart_[2];
+  std::unique_ptr<PciBus> pci_;
+  std::unique_ptr<I440fxHostBridge> host_;
+  std::unique_ptr<Piix3IsaBridge> isa_;
+  std::unique_ptr<PiixIde> ide_;
+  std::unique_ptr<FwCfg> fw_cfg_;
+  // ROM pages of the firmware's low mapping, per 4 KiB page of
+  // 0xC0000-0xFFFFF (nullptr where the image does not reach: plain RAM).
+  std::vector<const uint8_t*> shadow_rom_;
   std::unique_ptr<DebugPorts> debug_ports_;
+  std::unique_ptr<IoDevice> debugcon_readback_;  // port 0x402 (reads 0xE9)
   std::unique_ptr<Port92> port92_;
   std::unique_ptr<Interpreter> interp_;
   bool exit_requested_ = false;
