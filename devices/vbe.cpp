@@ -11,7 +11,7 @@ namespace popek {
 
 namespace {
 bool valid_bpp(uint16_t bpp) {
-  return bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
+  return bpp == 4 || bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
 }
 }  // namespace
 

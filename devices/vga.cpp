@@ -343,7 +343,7 @@ bool Vga::decode_window(uint32_t offset, uint32_t& addr) const {
 }
 
 uint8_t Vga::window_read(uint32_t offset) {
-  if (vbe_enabled()) {
+  if (vbe_linear()) {
     const uint64_t a = uint64_t{regs_.vbe[vbe::kIndexBank]} * 0x10000 + offset;
     return offset < 0x10000 && a < vram_.size() ? vram_[a] : 0xFF;
   }
@@ -357,7 +357,7 @@ uint8_t Vga::window_read(uint32_t offset) {
 }
 
 void Vga::window_write(uint32_t offset, uint8_t value) {
-  if (vbe_enabled()) {
+  if (vbe_linear()) {
     const uint64_t a = uint64_t{regs_.vbe[vbe::kIndexBank]} * 0x10000 + offset;
     if (offset < 0x10000 && a < vram_.size()) vram_[a] = value;
     return;

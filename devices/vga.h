@@ -42,8 +42,10 @@
 //  - Chain-4 and odd/even accesses neither use nor load the latches and
 //    bypass the write modes (as QEMU does).
 //  - VBE: the banked window at 0xA0000 works whenever VBE is enabled (with
-//    or without the LFB bit); 4-bpp VBE modes are not supported (a BPP write
-//    of 4 is taken as 8).
+//    or without the LFB bit). A 4-bpp VBE mode (SeaVGABIOS's planar 0x102,
+//    set up over VGA mode 6Ah) is passed through to the VGA: memory accesses
+//    and scan-out follow the VGA registers, the bank register is ignored, so
+//    it only works while each plane fits 64 KiB (800x600 does).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -67,7 +69,7 @@ constexpr uint16_t kDataPort = 0x1CF;
 constexpr uint16_t kIndexId = 0x0;           // interface version, B0C0..B0C5
 constexpr uint16_t kIndexXres = 0x1;         // visible width in pixels
 constexpr uint16_t kIndexYres = 0x2;         // visible height in pixels
-constexpr uint16_t kIndexBpp = 0x3;          // 8, 15, 16, 24 or 32
+constexpr uint16_t kIndexBpp = 0x3;          // 4 (VGA planar pass-through), 8, 15, 16, 24, 32
 constexpr uint16_t kIndexEnable = 0x4;       // kEnable* bits
 constexpr uint16_t kIndexBank = 0x5;         // 64 KiB bank in the 0xA0000 window
 constexpr uint16_t kIndexVirtWidth = 0x6;    // virtual (line) width in pixels
@@ -169,6 +171,9 @@ class Vga : public IoDevice {
   uint32_t vram_size() const { return static_cast<uint32_t>(vram_.size()); }
   const VgaRegisters& registers() const { return regs_; }
   bool vbe_enabled() const { return regs_.vbe[vbe::kIndexEnable] & vbe::kEnabled; }
+  // VBE enabled in a packed or direct-colour mode (8 bpp and up): VRAM is
+  // linear and the scan-out ignores the VGA registers.
+  bool vbe_linear() const { return vbe_enabled() && regs_.vbe[vbe::kIndexBpp] != 4; }
 
   // The current picture as XRGB8888 (implemented in vga_render.cpp).
   void render(std::vector<uint32_t>& xrgb, int& width, int& height) const;

@@ -269,7 +269,7 @@ uint8_t attribute_colour(const VgaRegisters& regs, uint8_t colour) {
 
 std::string Vga::text_screen() const {
   std::string text;
-  if (vbe_enabled() || (regs_.gc[6] & 0x01)) return text;
+  if (vbe_linear() || (regs_.gc[6] & 0x01)) return text;
   const unsigned columns = regs_.crtc[0x01] + 1u;
   const unsigned char_height = (regs_.crtc[0x09] & 0x1F) + 1u;
   const unsigned scan_repeat = (regs_.crtc[0x09] & 0x80) ? 2 : 1;
@@ -292,7 +292,7 @@ std::string Vga::text_screen() const {
 
 void Vga::render(std::vector<uint32_t>& xrgb, int& width, int& height) const {
   vga_render::Frame f{regs_, vram_.data(), vram_size(), clock_.now(), xrgb, 0, 0};
-  if (vbe_enabled()) {
+  if (vbe_linear()) {
     vga_render::render_vbe(f);
   } else if (!(regs_.ac_index & 0x20) || (regs_.seq[1] & 0x20)) {
     // Palette address source clear or screen off: the display is blank.

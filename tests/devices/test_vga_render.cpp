@@ -337,6 +337,40 @@ TEST_F(VgaRenderTest, BlankWhenPaletteAddressSourceIsClear) {
   EXPECT_EQ(at(0, 0), kBlack);
 }
 
+TEST_F(VgaRenderTest, Vbe4BppPassesThroughToPlanarVga) {
+  // As SeaVGABIOS sets mode 0x102: VGA planar registers for 800x600, then
+  // VBE 800x600x4 enabled.
+  out(0x3C2, 0xE3);
+  seq(1, 0x01);
+  seq(2, 0x0F);
+  seq(4, 0x06);
+  gc(5, 0x02);  // write mode 2
+  gc(6, 0x05);
+  crtc(0x01, 99);    // 100 character clocks: 800 dots
+  crtc(0x07, 0x50);  // VDE bit 9, line compare bit 8
+  crtc(0x09, 0x40);  // line compare bit 9: no split screen
+  crtc(0x12, 0x57);  // VDE = 0x257: 600 lines
+  crtc(0x13, 50);    // 100 bytes per line
+  crtc(0x17, 0xE3);
+  crtc(0x18, 0xFF);
+  for (uint8_t i = 0; i < 16; ++i) ac(i, i);
+  ac(0x10, 0x01);
+  ac(0x12, 0x0F);
+  dac(9, 10, 20, 30);
+  vbe_out(vbe::kIndexXres, 800);
+  vbe_out(vbe::kIndexYres, 600);
+  vbe_out(vbe::kIndexBpp, 4);
+  vbe_out(vbe::kIndexEnable, vbe::kEnabled);
+  EXPECT_EQ(vga.registers().vbe[vbe::kIndexBpp], 4);
+  gc(8, 0x01);                        // rightmost pixel of the byte
+  poke(0xA0000 + 599 * 100 + 99, 9);  // pixel (799, 599)
+  render();
+  ASSERT_EQ(width, 800);
+  ASSERT_EQ(height, 600);
+  EXPECT_EQ(at(799, 599), rgb6(10, 20, 30));
+  EXPECT_EQ(at(798, 599), 0u);
+}
+
 TEST_F(VgaRenderTest, Vbe32BppLinearFramebuffer) {
   vbe_out(vbe::kIndexXres, 64);
   vbe_out(vbe::kIndexYres, 48);
