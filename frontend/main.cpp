@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <unistd.h>
 
 #include "core/machine.h"
+#include "devices/disk_image.h"
 #include "frontend/options.h"
 #include "frontend/stats.h"
 
@@ -39,6 +41,11 @@ int main(int argc, char** argv) {
   cfg.engine = o.engine;
   cfg.no_reboot = o.no_reboot;
   std::string error;
+  if (o.bios_is_default && ::access(o.bios_path.c_str(), F_OK) != 0) {
+    std::fprintf(stderr, "popek: no firmware: %s not found (install Debian's seabios package or pass --bios FILE)\n",
+                 o.bios_path.c_str());
+    return 2;
+  }
   if (!read_file(o.bios_path, cfg.bios, error)) {
     std::fprintf(stderr, "popek: %s\n", error.c_str());
     return 2;
@@ -61,7 +68,24 @@ int main(int argc, char** argv) {
   };
   if (debug_out) cfg.debugcon = [debug_out](char c) { std::fputc(c, debug_out); };
 
+  // Disks: raw images, write-through unless --snapshot. DiskImage::open
+  // names the file in its one-line error (missing, empty, odd size, locked).
+  std::unique_ptr<DiskImage> disks[2];
+  const std::string* disk_paths[2] = {&o.hda_path, &o.hdb_path};
+  for (int i = 0; i < 2; ++i) {
+    if (disk_paths[i]->empty()) continue;
+    DiskImage::OpenResult r =
+        DiskImage::open(*disk_paths[i], o.snapshot ? DiskImage::Mode::Snapshot : DiskImage::Mode::ReadWrite);
+    if (!r.image) {
+      std::fprintf(stderr, "popek: %s\n", r.error.c_str());
+      return 2;
+    }
+    disks[i] = std::move(r.image);
+  }
+
   Machine machine(cfg);
+  for (int i = 0; i < 2; ++i)
+    if (disks[i]) machine.attach_hard_disk(i, std::move(disks[i]));
   RunLimits limits;
   limits.max_instructions = o.max_instructions;
   limits.timeout_seconds = o.timeout_seconds;

@@ -8,10 +8,6 @@
 
 namespace popek {
 
-namespace {
-constexpr const char* kDefaultBiosHint = "no --bios given (use --bios FILE)";
-}
-
 bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) {
@@ -41,7 +37,12 @@ ParseResult parse_options(int argc, const char* const* argv) {
   CLI::App app{"Popek: an x86 PC emulator built around a dynamic binary translator", "popek"};
   std::string engine = "interp";
   std::string debugcon = "none";
-  app.add_option("--bios", o.bios_path, "Firmware ROM image (64 KiB to 256 KiB), mapped below 4 GiB and 1 MiB");
+  app.add_option("--bios", o.bios_path,
+                 std::string("Firmware ROM image (64 KiB to 256 KiB), mapped below 4 GiB and 1 MiB; default ") +
+                     kDefaultBiosPath);
+  app.add_option("--hda", o.hda_path, "Hard disk 0 (primary master): raw image, writes go to the file");
+  app.add_option("--hdb", o.hdb_path, "Hard disk 1 (primary slave): raw image, writes go to the file");
+  app.add_flag("--snapshot", o.snapshot, "Keep disk writes in memory; image files are never modified");
   app.add_option("-m,--memory", o.ram_mb, "Guest RAM in MiB (1 to 3072)");
   app.add_flag("--headless", o.headless, "Run without a window");
   app.add_option("--debugcon", debugcon, "Port 0xE9/0x402 output: stdio, file:PATH or none");
@@ -80,7 +81,11 @@ ParseResult parse_options(int argc, const char* const* argv) {
     if (value == "file:") return fail(std::string(name) + " file: needs a path");
   }
   if (o.timeout_seconds < 0) return fail("--timeout must not be negative");
-  if (o.bios_path.empty()) return fail(kDefaultBiosHint);
+  if (o.bios_path.empty()) {
+    o.bios_path = kDefaultBiosPath;
+    o.bios_is_default = true;
+  }
+  if (!o.hda_path.empty() && o.hda_path == o.hdb_path) return fail("--hda and --hdb name the same file " + o.hda_path);
   o.debugcon = debugcon;
   result.options = o;
   return result;

@@ -9,8 +9,15 @@
 
 namespace popek {
 
+// Firmware used when neither --bios nor --kernel is given (Debian's seabios).
+inline constexpr const char* kDefaultBiosPath = "/usr/share/seabios/bios.bin";
+
 struct Options {
-  std::string bios_path;
+  std::string bios_path;       // --bios, or kDefaultBiosPath
+  bool bios_is_default = false;  // no --bios was given
+  std::string hda_path;        // --hda: primary master raw image
+  std::string hdb_path;        // --hdb: primary slave raw image
+  bool snapshot = false;       // --snapshot: disk writes stay in memory
   uint32_t ram_mb = 32;
   bool headless = false;
   std::string debugcon = "none";  // stdio | file:PATH | none

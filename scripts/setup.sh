@@ -9,7 +9,7 @@ PACKAGES=(
   libzydis-dev libzycore-dev libasmjit-dev libgtest-dev libsdl2-dev
   libunicorn-dev gcc-multilib g++-multilib
   libcli11-dev nlohmann-json3-dev libpng-dev
-  qemu-system-x86
+  qemu-system-x86 seabios
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -9,6 +9,8 @@ head -c 1000 "$good_rom" > "$tmp/truncated.bin"
 : > "$tmp/empty.bin"
 head -c 524288 /dev/zero > "$tmp/huge.bin"
 head -c 70000 /dev/zero > "$tmp/odd.bin"
+head -c 1000 /dev/zero > "$tmp/odd.img"
+head -c 4096 /dev/zero > "$tmp/disk.img"
 pass=0; fail=0
 check() {  # name expected-fragment args...
   local name="$1" frag="$2"; shift 2
@@ -32,5 +34,18 @@ check bad-engine "unknown engine" --bios "$good_rom" --engine warp
 check bad-option "bogus" --bios "$good_rom" --bogus
 check bad-debugcon "debugcon" --bios "$good_rom" --debugcon serial
 check unwritable-debugcon "$tmp/none/x" --bios "$good_rom" --debugcon "file:$tmp/none/x"
+check missing-disk "$tmp/nodisk.img" --bios "$good_rom" --hda "$tmp/nodisk.img"
+check empty-disk "empty" --bios "$good_rom" --hda "$tmp/empty.bin"
+check odd-size-disk "multiple of 512" --bios "$good_rom" --hdb "$tmp/odd.img"
+check odd-size-disk-snapshot "odd.img" --bios "$good_rom" --hda "$tmp/odd.img" --snapshot
+check directory-disk "$tmp" --bios "$good_rom" --hda "$tmp"
+check same-disk-twice "same file" --bios "$good_rom" --hda "$tmp/disk.img" --hdb "$tmp/disk.img"
+if command -v flock >/dev/null; then
+  # Another holder of an exclusive lock on the image: popek must refuse it.
+  flock -x "$tmp/disk.img" sleep 5 & locker=$!
+  sleep 0.3
+  check locked-disk "locked" --bios "$good_rom" --hda "$tmp/disk.img"
+  kill "$locker" 2>/dev/null; wait "$locker" 2>/dev/null
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -50,7 +50,7 @@ TEST(Options, AllOptions) {
 }
 
 TEST(Options, BadInputsAreOneLineErrors) {
-  expect_error(parse({}), "--bios");
+  expect_error(parse({"--hda", "d.img", "--hdb", "d.img"}), "same file");
   expect_error(parse({"--bios", "x", "-m", "0"}), "memory size");
   expect_error(parse({"--bios", "x", "-m", "5000"}), "memory size");
   expect_error(parse({"--bios", "x", "-m", "lots"}), "lots");
@@ -60,6 +60,27 @@ TEST(Options, BadInputsAreOneLineErrors) {
   expect_error(parse({"--bios", "x", "--frobnicate"}), "frobnicate");
   expect_error(parse({"--bios", "x", "--timeout", "-1"}), "--timeout");
   expect_error(parse({"--bios", "x", "--max-instructions", "many"}), "many");
+}
+
+TEST(Options, SeabiosIsTheDefaultFirmware) {
+  ParseResult r = parse({});
+  ASSERT_TRUE(r.options) << r.message;
+  EXPECT_EQ(r.options->bios_path, kDefaultBiosPath);
+  EXPECT_TRUE(r.options->bios_is_default);
+  r = parse({"--bios", "x.bin"});
+  ASSERT_TRUE(r.options);
+  EXPECT_FALSE(r.options->bios_is_default);
+}
+
+TEST(Options, Disks) {
+  ParseResult r = parse({"--hda", "a.img", "--hdb", "b.img", "--snapshot"});
+  ASSERT_TRUE(r.options) << r.message;
+  EXPECT_EQ(r.options->hda_path, "a.img");
+  EXPECT_EQ(r.options->hdb_path, "b.img");
+  EXPECT_TRUE(r.options->snapshot);
+  r = parse({"--hda", "a.img"});
+  ASSERT_TRUE(r.options);
+  EXPECT_FALSE(r.options->snapshot);
 }
 
 TEST(Options, HelpIsNotAnError) {
