@@ -116,6 +116,16 @@ TEST_F(Golden, ConditionalBranchExits) {
             "jmp exit_spill\n");
 }
 
+TEST_F(Golden, PushfIsAFallback) {
+  flat32();
+  load(0x1000, {0x39, 0xd8, 0x9c, 0xf4});  // cmp eax, ebx; pushf; hlt
+  // PUSHF is sensitive (virtual IF/IOPL/VM): the interpreter runs it. The
+  // flags are already in RFLAGS after CMP, so the call is all there is.
+  EXPECT_EQ(host_code_of(*dbt, 1),
+            "mov r9, <imm64>\n"
+            "call fallback\n");
+}
+
 TEST_F(Golden, ChainedJmp) {
   flat32();
   load(0x1000, {0x49, 0x75, 0xfd, 0xf4});  // loop: dec ecx; jnz loop; hlt

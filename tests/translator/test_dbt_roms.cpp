@@ -139,12 +139,13 @@ TEST_P(Roms, SameUnderInterpreterTranslatorAndVerify) {
   EXPECT_EQ(diff_cpu(ref.cpu, dut.cpu), "");
   const dbt::DbtStats& st = engine.stats();
   std::printf("%-13s %10llu steps; interpreter %.3f s, translator %.3f s; %llu blocks, %llu native, %llu fallbacks, "
-              "%llu interpreter steps, %llu SMC invalidations\n",
+              "%llu interpreter steps, %llu SMC invalidations, %.1f host bytes/guest insn\n",
               GetParam().c_str(), static_cast<unsigned long long>(ref.steps), ref.seconds, dut.seconds,
               static_cast<unsigned long long>(st.blocks_translated),
               static_cast<unsigned long long>(st.retired_native), static_cast<unsigned long long>(st.fallbacks),
               static_cast<unsigned long long>(st.interpreter_steps),
-              static_cast<unsigned long long>(st.smc_invalidations));
+              static_cast<unsigned long long>(st.smc_invalidations),
+              double(st.host_bytes) / double(st.guest_insns_translated ? st.guest_insns_translated : 1));
 
   RomMachine verify_machine(rom);
   dbt::VerifyEngine verify(verify_machine.m->interpreter());
