@@ -66,7 +66,11 @@ int main(int argc, char** argv) {
     std::fputc(c, serial_out);
     if (c == '\n') std::fflush(serial_out);
   };
-  if (debug_out) cfg.debugcon = [debug_out](char c) { std::fputc(c, debug_out); };
+  // Line-buffered, so a log file can be followed while the guest runs.
+  if (debug_out) cfg.debugcon = [debug_out](char c) {
+    std::fputc(c, debug_out);
+    if (c == '\n') std::fflush(debug_out);
+  };
 
   // Disks: raw images, write-through unless --snapshot. DiskImage::open
   // names the file in its one-line error (missing, empty, odd size, locked).

@@ -42,7 +42,7 @@ check directory-disk "$tmp" --bios "$good_rom" --hda "$tmp"
 check same-disk-twice "same file" --bios "$good_rom" --hda "$tmp/disk.img" --hdb "$tmp/disk.img"
 if command -v flock >/dev/null; then
   # Another holder of an exclusive lock on the image: popek must refuse it.
-  flock -x "$tmp/disk.img" sleep 5 & locker=$!
+  flock -x "$tmp/disk.img" sleep 2 & locker=$!
   sleep 0.3
   check locked-disk "locked" --bios "$good_rom" --hda "$tmp/disk.img"
   kill "$locker" 2>/dev/null; wait "$locker" 2>/dev/null
