@@ -21,7 +21,7 @@ const char* to_string(TranslateError e) {
 
 BlockPlan plan_block(const GuestBlock& gb, const BlockKey& key, uint64_t force_fallback) {
   BlockPlan p;
-  const PlanContext pc{key.cs_limit};
+  const PlanContext pc{key.cs_limit, key.mode};
   p.insns.reserve(gb.insns.size());
   for (size_t k = 0; k < gb.insns.size(); ++k) {
     InsnPlan ip = plan_instruction(gb.insns[k], pc);
@@ -111,10 +111,7 @@ namespace {
 
 unsigned count_sites(const BlockPlan& p) {
   unsigned n = 0;
-  for (const InsnPlan& ip : p.insns)
-    n += ip.how == Lowering::Fallback || (ip.how == Lowering::Native && ip.mem_op >= 0) ||
-         ip.how == Lowering::Push || ip.how == Lowering::Pop || ip.how == Lowering::CallDirect ||
-         ip.how == Lowering::Ret;
+  for (const InsnPlan& ip : p.insns) n += fallback_sites(ip);
   return n;
 }
 
@@ -176,6 +173,17 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
     case Lowering::Ret:
       terminated = true;
       return e.ret(k);
+    case Lowering::Pushf:
+      return e.pushf(k);
+    case Lowering::IfChange:
+      // STI leaves unchained: the dispatcher must see the interrupt shadow
+      // and any interrupt it made deliverable.
+      if (ip.set_if) terminated = true;
+      return e.if_change(k);
+    case Lowering::ReadState:
+      return e.read_state(k);
+    case Lowering::PushSreg:
+      return e.push_sreg(k);
     case Lowering::Fallback: {
       // A control transfer or an ends-block instruction always leaves the
       // block: whatever it did, the dispatcher looks at the new state.

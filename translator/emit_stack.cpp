@@ -25,13 +25,13 @@ x86::Gp sized(const x86::Gp& r64, unsigned bytes) {
 }  // namespace
 
 // r8d := (ESP + delta) wrapped to the stack size.
-static void stack_offset(Emission& e, int32_t delta) {
+void stack_offset(Emission& e, int32_t delta) {
   e.a.lea(host::kAddr.r32(), x86::ptr(host::gpq(ESP), delta));
   if (!e.gb.stack32) e.a.movzx(host::kAddr.r32(), host::kAddr.r16());
 }
 
 // ESP += delta (SP only, for a 16-bit stack). Flags untouched.
-static void commit_stack_pointer(Emission& e, int32_t delta) {
+void commit_stack_pointer(Emission& e, int32_t delta) {
   if (e.gb.stack32) {
     e.a.lea(host::gpd(ESP), x86::ptr(host::gpq(ESP), delta));
   } else {

@@ -96,6 +96,13 @@ struct Emission {
   bool call_direct(unsigned k);
   bool ret(unsigned k);
 
+  // ---- emit_sensitive.cpp ----
+  // Sensitive instructions against the virtual CPU state.
+  bool pushf(unsigned k);
+  bool if_change(unsigned k);
+  bool read_state(unsigned k);
+  bool push_sreg(unsigned k);
+
   // ---- emit_native.cpp ----
   // Emits the guest instruction on host registers ([r8] for memory).
   // Returns false if asmjit refused it.
@@ -107,6 +114,11 @@ struct Emission {
 x86::Gp host_register(ZydisRegister r);
 // 64-bit host register holding the guest register named by `r` (any width).
 x86::Gp host_register64(ZydisRegister r);
+
+// emit_stack.cpp: r8d := (ESP + delta) wrapped to the stack size; ESP +=
+// delta (SP only on a 16-bit stack). Neither touches the flags.
+void stack_offset(Emission& e, int32_t delta);
+void commit_stack_pointer(Emission& e, int32_t delta);
 
 inline x86::Mem ctx_field(size_t offset, uint32_t size) {
   return x86::ptr(host::kCtx, static_cast<int32_t>(offset), size);

@@ -205,6 +205,10 @@ uint16_t asmjit_id(ZydisMnemonic m) {
 
 InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
   const DecodedInsn& d = gi.d;
+  if (gi.cls.sensitive() || gi.cls.form != InsnForm::Default) {
+    InsnPlan s = plan_sensitive(gi, pc);
+    if (s.how != Lowering::Fallback) return s;
+  }
   const NativeKind kind = tables().kind[d.insn.mnemonic];
   if (kind == NativeKind::None || gi.cls.sensitive()) return fallback();
 

@@ -26,6 +26,12 @@ enum class Lowering : uint8_t {
   Pop,         // POP r16/r32
   CallDirect,  // CALL rel: push the return address, exit to the target
   Ret,         // RET [imm16]: pop the target, indirect exit
+  // Sensitive instructions rewritten against the virtual CPU state
+  // (emit_sensitive.cpp):
+  Pushf,       // PUSHF/PUSHFD: CpuState.eflags with the host's arithmetic flags
+  IfChange,    // CLI/STI: virtual IF, with the CPL/IOPL check inline
+  ReadState,   // SMSW/SLDT/STR/MOV r,Sreg (register forms): a CpuState field
+  PushSreg,    // PUSH Sreg: the selector from CpuState
 };
 
 struct InsnPlan {
@@ -35,7 +41,10 @@ struct InsnPlan {
   uint8_t mem_size = 0;          // bytes (of the memory operand or the stack slot)
   uint16_t asm_id = 0;           // asmjit instruction id (Native, CondBranch)
   bool lock = false;             // emit a LOCK prefix
-  uint32_t target = 0;           // branch target EIP (CondBranch, DirectJump, CallDirect)
+  uint32_t target = 0;           // branch target EIP (CondBranch, DirectJump, CallDirect);
+                                 // CpuState field offset (ReadState, PushSreg)
+  bool set_if = false;           // IfChange: STI (else CLI)
+  uint8_t iopl_needed = 0;       // IfChange: minimum IOPL, checked inline (0: no check)
   uint32_t flags_used = 0;       // arithmetic flags read (or passed through)
   uint32_t flags_killed = 0;     // arithmetic flags certainly overwritten (with a defined value)
   uint32_t flags_written = 0;    // arithmetic flags it may change (written or undefined)
@@ -43,9 +52,16 @@ struct InsnPlan {
 
 struct PlanContext {
   uint32_t cs_limit;
+  uint16_t mode;  // the block key's mode bits (mode_bit::)
 };
 
 InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc);
+
+// The rewriting of sensitive instructions (insn_plan_sensitive.cpp): a
+// plan, or a Fallback plan when the form or mode is not rewritten.
+InsnPlan plan_sensitive(const GuestInsn& gi, const PlanContext& pc);
+// Fallback sites (cold interpreter paths) the lowering of `ip` needs.
+unsigned fallback_sites(const InsnPlan& ip);
 
 // asmjit's x86 instruction id for a Zydis mnemonic, or 0.
 uint16_t asmjit_id(ZydisMnemonic m);

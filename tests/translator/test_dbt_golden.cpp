@@ -116,14 +116,49 @@ TEST_F(Golden, ConditionalBranchExits) {
             "jmp exit_spill\n");
 }
 
-TEST_F(Golden, PushfIsAFallback) {
+TEST_F(Golden, PushfInline) {
   flat32();
-  load(0x1000, {0x39, 0xd8, 0x9c, 0xf4});  // cmp eax, ebx; pushf; hlt
-  // PUSHF is sensitive (virtual IF/IOPL/VM): the interpreter runs it. The
-  // flags are already in RFLAGS after CMP, so the call is all there is.
+  load(0x1000, {0x39, 0xd8, 0x9c, 0xf4});  // cmp eax, ebx; pushfd; hlt
+  // PUSHF is rewritten: the image is CpuState.eflags (VM, RF and the stale
+  // arithmetic bits cleared) with the arithmetic flags from the stash
+  // (LAHF layout in bits 8-15, OF in bit 0), stored through the stack TLB
+  // path; ESP is committed after the store. CMP wrote the flags, so they
+  // are stashed first.
   EXPECT_EQ(host_code_of(*dbt, 1),
-            "mov r9, <imm64>\n"
-            "call fallback\n");
+            "mov r10, rax\n"
+            "lahf\n"
+            "seto al\n"
+            "mov r11, rax\n"
+            "mov rax, r10\n"
+            "mov r10, r11\n"
+            "lea r8d, [r12-0x04]\n"
+            "mov r9d, r8d\n"
+            "shr r9d, 0x08\n"
+            "and r9d, 0x3FF0\n"
+            "lea r11d, [r8+0x03]\n"
+            "and r11d, 0xFFFFF000\n"
+            "cmp r11d, [r13+r9*1+0x40C0]\n"
+            "jnz <+0xe1>\n"
+            "add r8, [r13+r9*1+0x40C8]\n"
+            "mov r9d, [r15+0x24]\n"
+            "and r9d, 0xFFFCF72A\n"
+            "mov r11d, r10d\n"
+            "shr r11d, 0x08\n"
+            "and r11d, 0xD5\n"
+            "or r9d, r11d\n"
+            "mov r11d, r10d\n"
+            "and r11d, 0x01\n"
+            "shl r11d, 0x0B\n"
+            "or r9d, r11d\n"
+            "mov [r8], r9d\n"
+            "lea r12d, [r12-0x04]\n");
+}
+
+TEST_F(Golden, SmswAndMovFromSregAreLoads) {
+  flat32();
+  load(0x1000, {0x0f, 0x01, 0xe0, 0x8c, 0xd9, 0xf4});  // smsw eax; mov ecx, ds; hlt
+  EXPECT_EQ(host_code_of(*dbt, 0), "mov eax, [r15+0x98]\n");
+  EXPECT_EQ(host_code_of(*dbt, 1), "movzx ecx, word ptr [r15+0x4C]\n");
 }
 
 TEST_F(Golden, ChainedJmp) {

@@ -1,0 +1,99 @@
+// Sensitive instructions rewritten against the virtual CPU state (PUSHF,
+// CLI/STI, SMSW/SLDT/STR, MOV r,Sreg, PUSH Sreg): the translator's result
+// must equal the interpreter's, including the faults the rewritten
+// sequences hand to the interpreter (CLI at CPL 3 with IOPL 0).
+#include "tests/translator/dbt_fixture.h"
+
+namespace popek::test {
+namespace {
+
+using Sensitive = DualFixture;
+
+const std::vector<uint8_t> kMix = {
+    0xb8, 0xff, 0xff, 0xff, 0x7f,  // mov eax, 0x7fffffff
+    0x40,                          // inc eax (OF SF AF PF)
+    0x9c,                          // pushfd
+    0x66, 0x9c,                    // pushf
+    0xf9,                          // stc
+    0x9c,                          // pushfd
+    0x0f, 0x01, 0xe0,              // smsw eax
+    0x66, 0x0f, 0x01, 0xe3,        // smsw bx
+    0x8c, 0xd9,                    // mov ecx, ds
+    0x66, 0x8c, 0xd2,              // mov dx, ss
+    0x1e,                          // push ds
+    0x66, 0x06,                    // push es
+    0x0e,                          // push cs
+    0xfa,                          // cli
+    0x9c,                          // pushfd
+    0xfb,                          // sti
+    0x90,                          // nop (in the shadow)
+    0x9c,                          // pushfd
+    0xf4,                          // hlt
+};
+
+TEST_F(Sensitive, Flat32Cpl0) {
+  flat32();
+  load(0x1000, kMix);
+  run();
+  EXPECT_EQ(dbt_result.stop, dbt::DbtStop::Halted);
+  expect_same(0x80000 - 0x40, 0x40);
+  EXPECT_LE(dbt->stats().fallbacks, 1u);  // HLT only
+}
+
+TEST_F(Sensitive, ProtectedModeSelectorsLdtrTr) {
+  flat32();
+  for (BareGuest* g : {&ref, &dut}) {
+    g->cpu.ldtr.selector = 0x28;
+    g->cpu.tr.selector = 0x33;
+  }
+  load(0x1000, {0x0f, 0x00, 0xc0,        // sldt eax
+                0x66, 0x0f, 0x00, 0xcb,  // str bx
+                0x0f, 0x00, 0xc9,        // str ecx
+                0xf4});
+  set_reg(EBX, 0xdeadbeef);
+  run();
+  expect_same();
+  EXPECT_EQ(dut.cpu.regs[EAX], 0x28u);
+  EXPECT_EQ(dut.cpu.regs[EBX], 0xdead0033u);
+}
+
+TEST_F(Sensitive, RealMode) {
+  real_mode();
+  std::vector<uint8_t> code = {
+      0xb8, 0xff, 0x7f,  // mov ax, 0x7fff
+      0x40,              // inc ax
+      0x9c,              // pushf
+      0x66, 0x9c,        // pushfd
+      0x0f, 0x01, 0xe0,  // smsw ax
+      0x8c, 0xc9,        // mov cx, cs
+      0x16,              // push ss
+      0xfa,              // cli
+      0x9c,              // pushf
+      0xfb,              // sti
+      0xfb,              // sti (IF already set: no shadow)
+      0x9c,              // pushf
+      0xf4,              // hlt
+  };
+  load(0x1000, code);
+  run();
+  EXPECT_EQ(dbt_result.stop, dbt::DbtStop::Halted);
+  expect_same(0x8000 - 0x20, 0x20);
+}
+
+// CPL 3: CLI/STI need IOPL 3. With IOPL 0 the inline check hands CLI to the
+// interpreter, which raises #GP(0) (no IDT here: a triple fault on both).
+TEST_F(Sensitive, CliAtCpl3NeedsIopl) {
+  for (uint32_t iopl : {0u, 3u}) {
+    flat32(3);
+    for (BareGuest* g : {&ref, &dut}) g->cpu.eflags = (g->cpu.eflags & ~flag::IOPL) | (iopl << 12);
+    load(0x1000, {0x41, 0xfa, 0x42, 0xfb, 0x43, 0xeb, 0xfe});  // inc ecx; cli; inc edx; sti; inc ebx; jmp $
+    dbt->flush();
+    run(50);
+    expect_same();
+    EXPECT_EQ(dut.cpu.regs[ECX], 1u) << "iopl " << iopl;
+    EXPECT_EQ(dut.cpu.regs[EDX], 0x633u + (iopl == 3 ? 1u : 0u)) << "iopl " << iopl;  // reset EDX: signature
+  }
+}
+
+}  // namespace
+}  // namespace popek::test

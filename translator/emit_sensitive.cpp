@@ -1,0 +1,110 @@
+// Sensitive instructions rewritten against the virtual CPU state (the plan
+// and its mode rules are in insn_plan_sensitive.cpp):
+//
+//   PUSHF   the image is CpuState.eflags (minus VM and RF) with the
+//           arithmetic flags taken from the stash (LAHF/SETO layout), pushed
+//           through the stack TLB path; ESP committed after the store.
+//   CLI/STI the virtual IF in CpuState.eflags. Where CPL > 0 (or V86) the
+//           IOPL is checked inline; a failing check runs the instruction in
+//           the interpreter, which raises #GP(0) with nothing changed. STI
+//           opens the interrupt shadow exactly as the interpreter does (only
+//           when IF was clear) and leaves the block unchained.
+//   SMSW, SLDT, STR, MOV r,Sreg (register forms): a load of the CpuState
+//           field; a 32-bit destination gets a selector zero-extended.
+//   PUSH Sreg: the selector, written as 16 bits into a slot of the operand
+//           size (the interpreter's choice), through the stack TLB path.
+//
+// None of these sequences reads or writes RFLAGS for the guest: the flags
+// are stashed first where the sequence needs ALU instructions.
+#include "translator/emitter_internal.h"
+
+namespace popek::dbt {
+
+using asmjit::imm;
+
+bool Emission::pushf(unsigned k) {
+  const InsnPlan& ip = plan.insns[k];
+  const int32_t size = ip.mem_size;
+  asmjit::Label resume = a.newLabel();
+  need_stash();  // the arithmetic flags come from the stash
+  stack_offset(*this, -size);
+  guarded_access(k, SS, size, TlbKind::Write, resume);
+  const x86::Gp v = host::kTmp1.r32(), t = host::kTmp2.r32();
+  a.mov(v, seq::cpu_field(offsetof(CpuState, eflags), 4));
+  a.and_(v, imm(~(flag::ARITH | flag::VM | flag::RF)));
+  a.mov(t, host::kStash.r32());
+  a.shr(t, 8);
+  a.and_(t, imm(flag::ARITH & 0xff));  // SF ZF AF PF CF
+  a.or_(v, t);
+  a.mov(t, host::kStash.r32());
+  a.and_(t, imm(1));
+  a.shl(t, 11);  // OF
+  a.or_(v, t);
+  if (size == 2) a.mov(x86::ptr(host::kAddr, 0, 2), v.r16());
+  else a.mov(x86::ptr(host::kAddr, 0, 4), v);
+  commit_stack_pointer(*this, -size);
+  // The slow path joins with RFLAGS and the stash valid; this path with the
+  // stash only.
+  a.bind(resume);
+  rflags_clobbered();
+  return true;
+}
+
+bool Emission::if_change(unsigned k) {
+  const GuestInsn& gi = gb.insns[k];
+  const InsnPlan& ip = plan.insns[k];
+  const x86::Mem eflags = seq::cpu_field(offsetof(CpuState, eflags), 4);
+  need_stash();
+  rflags_clobbered();
+  if (ip.iopl_needed) {
+    asmjit::Label gp = a.newLabel();
+    a.mov(host::kTmp1.r32(), eflags);
+    a.and_(host::kTmp1.r32(), imm(flag::IOPL));
+    a.cmp(host::kTmp1.r32(), imm(uint32_t(ip.iopl_needed) << 12));
+    a.jb(gp);
+    FallbackSite* site = new_site(k, site_flag::kAlwaysExit);
+    cold.push_back([this, gp, site] {
+      a.bind(gp);
+      seq::unstash_flags(a);
+      call_fallback(site);  // #GP(0): always leaves
+      a.jmp(imm(rt.exit_spill));
+    });
+  }
+  if (!ip.set_if) {
+    a.and_(eflags, imm(~flag::IF));
+    return true;
+  }
+  asmjit::Label was_set = a.newLabel();
+  a.test(eflags, imm(flag::IF));
+  a.jnz(was_set);
+  a.mov(seq::cpu_field(offsetof(CpuState, inhibit_irq), 1), imm(1));
+  a.or_(eflags, imm(flag::IF));
+  a.bind(was_set);
+  exit_to(gi.next_eip);
+  return true;
+}
+
+bool Emission::read_state(unsigned k) {
+  const GuestInsn& gi = gb.insns[k];
+  const InsnPlan& ip = plan.insns[k];
+  const x86::Gp dst = host_register(gi.d.ops[0].reg.value);
+  if (!dst.isValid()) return false;
+  const x86::Mem src = seq::cpu_field(ip.target, dst.size() < ip.mem_size ? dst.size() : ip.mem_size);
+  if (dst.size() == 4 && ip.mem_size == 2) return !a.movzx(dst, src);
+  return !a.mov(dst, src);
+}
+
+bool Emission::push_sreg(unsigned k) {
+  const InsnPlan& ip = plan.insns[k];
+  const int32_t size = ip.mem_size;
+  asmjit::Label resume = a.newLabel();
+  stack_offset(*this, -size);
+  guarded_access(k, SS, size, TlbKind::Write, resume);
+  a.mov(host::kTmp1.r16(), seq::cpu_field(ip.target, 2));
+  a.mov(x86::ptr(host::kAddr, 0, 2), host::kTmp1.r16());
+  commit_stack_pointer(*this, -size);
+  a.bind(resume);
+  return true;
+}
+
+}  // namespace popek::dbt
