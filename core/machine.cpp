@@ -161,8 +161,9 @@ void Machine::setup_fw_cfg() {
   f.set_u16(FwCfg::kMaxCpus, 1);
   f.set_u16(FwCfg::kNoGraphic, 0);
   f.set_u16(FwCfg::kBootMenu, config_.boot_menu ? 1 : 0);
+  const uint32_t wait_ms = static_cast<uint32_t>(config_.boot_fail_wait_ms);  // le32, -1 = forever
   std::vector<uint8_t> wait(4);
-  for (int i = 0; i < 4; ++i) wait[i] = static_cast<uint8_t>(static_cast<uint32_t>(config_.boot_fail_wait_ms) >> (8 * i));
+  for (int i = 0; i < 4; ++i) wait[i] = static_cast<uint8_t>(wait_ms >> (8 * i));
   f.add_file("etc/boot-fail-wait", std::move(wait));
   // One e820 entry {le64 address, le64 length, le32 type 1 = RAM}: all of RAM
   // from 0, as QEMU reports it (SeaBIOS carves out the legacy holes itself).
