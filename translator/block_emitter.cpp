@@ -8,6 +8,37 @@ namespace popek::dbt {
 
 using asmjit::imm;
 
+namespace {
+
+// IN/OUT with an accumulator and an imm8/DX port, and RDTSC, have a direct
+// C++ implementation (DbtEngine::run_targeted) tried before step().
+void choose_targeted_helper(const GuestInsn& gi, FallbackSite& s) {
+  const DecodedInsn& d = gi.d;
+  if (d.has_lock() || d.has_rep()) return;
+  auto port_of = [](const ZydisDecodedOperand& op) {
+    return op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? int32_t(op.imm.value.u & 0xff) : int32_t(-1);
+  };
+  switch (d.insn.mnemonic) {
+    case ZYDIS_MNEMONIC_IN:
+      s.helper = uint8_t(TargetedHelper::In);
+      s.io_size = static_cast<uint8_t>(d.ops[0].size / 8);
+      s.io_port = port_of(d.ops[1]);
+      break;
+    case ZYDIS_MNEMONIC_OUT:
+      s.helper = uint8_t(TargetedHelper::Out);
+      s.io_size = static_cast<uint8_t>(d.ops[1].size / 8);
+      s.io_port = port_of(d.ops[0]);
+      break;
+    case ZYDIS_MNEMONIC_RDTSC:
+      s.helper = uint8_t(TargetedHelper::Rdtsc);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
 const char* to_string(TranslateError e) {
   switch (e) {
     case TranslateError::None: return "none";
@@ -52,6 +83,7 @@ void Emission::exit_to(uint32_t eip) {
 void Emission::indirect_lookup(const x86::Gp& eip) {
   if (eip.id() != host::kTmp1.id()) a.mov(host::kTmp1.r32(), eip);
   const int32_t ib = static_cast<int32_t>(offsetof(DbtContext, ib));
+  a.add(ctx_field(offsetof(DbtContext, ib_lookups), 8), imm(1));
   a.mov(host::kTmp2.r32(), host::kTmp1.r32());
   a.and_(host::kTmp2.r32(), imm(kIndirectEntries - 1));
   a.shl(host::kTmp2.r32(), 4);
@@ -88,6 +120,9 @@ FallbackSite* Emission::new_site(unsigned k, uint8_t site_flags) {
   s.unretired_before = static_cast<uint32_t>(gb.insns.size() - k);
   s.index = static_cast<uint16_t>(k);
   s.flags = site_flags;
+  s.mnemonic = static_cast<uint16_t>(gi.d.insn.mnemonic);
+  s.helper = uint8_t(TargetedHelper::None);
+  if (!(site_flags & site_flag::kMemorySlowPath)) choose_targeted_helper(gi, s);
   // A control transfer ends its block: whatever the interpreter did, leave.
   if (BlockBuilder::is_control_transfer(gi.cls)) s.flags |= site_flag::kControlTransfer | site_flag::kAlwaysExit;
   if (gi.cls.sensitive() && gi.cls.group != InsnGroup::Flag && gi.cls.group != InsnGroup::Io)
@@ -122,6 +157,7 @@ void emit_budget_check(Emission& e) {
   const RuntimeRoutines& rt = e.rt;
   asmjit::Label out = a.newLabel();
   e.need_stash();
+  a.add(ctx_field(offsetof(DbtContext, block_entries), 8), imm(1));
   a.sub(ctx_field(offsetof(DbtContext, budget_left), 8), imm(n));
   a.jl(out);
   e.rflags_clobbered();

@@ -69,6 +69,10 @@ struct DbtContext {
   int64_t seg_limit[kTlbKinds][8];
   TlbEntry tlb[kTlbKinds][kTlbEntries];
   IndirectEntry ib[kIndirectEntries];
+  // Statistics counted inline (cold fields, disp32): every block entry
+  // (the budget check), and every inline indirect-cache lookup.
+  uint64_t block_entries;
+  uint64_t ib_lookups;
 };
 
 static_assert(std::is_standard_layout_v<DbtContext>);

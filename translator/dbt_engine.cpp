@@ -271,10 +271,8 @@ DispatchUnit DbtEngine::dispatch(uint64_t max_steps) {
   Block* b = find_or_translate();  // may flush the cache, which drops pending_chain_
   if (b) enter_indirect_epoch(*b);
   if (pending_chain_ && b && options_.chain_blocks) try_chain(*pending_chain_, *b);
-  if (pending_indirect_ && b && options_.chain_blocks) {
+  if (pending_indirect_ && b && options_.chain_blocks)
     ctx_->ib[b->eip & (kIndirectEntries - 1)] = IndirectEntry{b->eip, 0, b->code};
-    ++cache_.stats().indirect_misses;
-  }
   pending_chain_ = nullptr;
   pending_indirect_ = false;
   if (!b || b->insn_count > max_steps) return interpreter_step();
@@ -320,6 +318,10 @@ DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
   st.retired_native += native;
   st.retired_total += static_cast<uint64_t>(consumed);
   ++st.unchained_exits;
+  ++block_runs_;
+  if (c.ib_pending) ++st.indirect_misses;
+  st.indirect_hits = c.ib_lookups - st.indirect_misses;
+  st.chained_exits = c.block_entries - block_runs_ - st.indirect_hits;
   if (c.exit_reason == uint32_t(ExitReason::BlockEnd) && c.chain_from)
     pending_chain_ = static_cast<ExitStub*>(c.chain_from);
   pending_indirect_ = c.exit_reason == uint32_t(ExitReason::BlockEnd) && c.ib_pending;
@@ -348,7 +350,7 @@ uint32_t DbtEngine::fallback_helper(DbtContext* ctx, const FallbackSite* site) {
 
 uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
   DbtContext& c = *ctx_;
-  ++cache_.stats().fallbacks;
+  DbtStats& st = cache_.stats();
   // Bring the clock up to this instruction: it may read time (IN from a timer).
   const int64_t consumed = entry_budget_ - c.budget_left - s.unretired_before;
   clock_.retire(static_cast<uint64_t>(consumed - clock_synced_));
@@ -362,9 +364,19 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
     return 1;
   }
   const BlockKey& key = s.block->key;
-  const StepResult r = interp_.step();
-  ++clock_synced_;
-  ++fallback_steps_;
+  StepResult r = StepResult::Ok;
+  if (s.helper != uint8_t(TargetedHelper::None) && run_targeted(s)) {
+    // Retired as part of the block (the exit accounts for it and its clock
+    // tick), not by the interpreter.
+    ++st.sensitive_helper_calls;
+  } else {
+    ++st.fallbacks;
+    if (s.flags & site_flag::kMemorySlowPath) ++st.memory_slow_paths;
+    else ++st.fallbacks_by_mnemonic[s.mnemonic];
+    r = interp_.step();
+    ++clock_synced_;
+    ++fallback_steps_;
+  }
   if (r == StepResult::TripleFault) {
     c.exit_reason = uint32_t(ExitReason::TripleFault);
     c.exit_unretired = s.unretired_before - 1;
@@ -386,6 +398,46 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
   c.exit_reason = uint32_t(ExitReason::Helper);
   c.exit_unretired = s.unretired_before - 1;
   return 1;
+}
+
+bool DbtEngine::run_targeted(const FallbackSite& s) {
+  const bool pe = cpu_.cr0 & cr0::PE;
+  switch (static_cast<TargetedHelper>(s.helper)) {
+    case TargetedHelper::In:
+    case TargetedHelper::Out: {
+      const uint16_t port = s.io_port >= 0 ? static_cast<uint16_t>(s.io_port) : static_cast<uint16_t>(cpu_.regs[EDX]);
+      const unsigned size = s.io_size;
+      try {
+        if (!interp_.io_permitted(port, size)) return false;  // #GP(0): the interpreter raises it
+      } catch (const GuestFault&) {
+        return false;  // #PF reading the TSS bitmap: likewise
+      }
+      uint32_t& eax = cpu_.regs[EAX];
+      if (static_cast<TargetedHelper>(s.helper) == TargetedHelper::In) {
+        const uint32_t v = interp_.io_in(port, size);
+        if (size == 1) eax = (eax & ~0xffu) | (v & 0xff);
+        else if (size == 2) eax = (eax & ~0xffffu) | (v & 0xffff);
+        else eax = v;
+      } else {
+        const uint32_t mask = size == 1 ? 0xffu : size == 2 ? 0xffffu : 0xffffffffu;
+        interp_.io_out(port, size, eax & mask);
+      }
+      break;
+    }
+    case TargetedHelper::Rdtsc: {
+      if ((cpu_.cr4 & cr4::TSD) && pe && cpu_.cpl != 0) return false;  // #GP(0)
+      // The interpreter's TSC (core/cpuid_msr.cpp tsc_now): virtual clock
+      // ticks plus the guest's offset; the clock is current (run_fallback).
+      const uint64_t tsc = clock_.now() + cpu_.tsc_offset;
+      cpu_.regs[EAX] = static_cast<uint32_t>(tsc);
+      cpu_.regs[EDX] = static_cast<uint32_t>(tsc >> 32);
+      break;
+    }
+    default:
+      return false;
+  }
+  cpu_.eip = s.next_eip;
+  return true;
 }
 
 uint32_t DbtEngine::tlb_fill_helper(DbtContext* ctx, uint32_t linear, uint32_t kind_size) {

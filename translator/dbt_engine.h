@@ -121,6 +121,9 @@ class DbtEngine {
   void clear_indirect_cache();
   void enter_indirect_epoch(const Block& b);
   uint32_t run_fallback(const FallbackSite& site);
+  // Runs a site's targeted helper (IN/OUT/RDTSC) on CpuState; false when it
+  // declines (the instruction would fault): Interpreter::step() runs it.
+  bool run_targeted(const FallbackSite& site);
   uint32_t fill_tlb(uint32_t linear, uint32_t kind_size);
   void on_code_write(uint32_t pa);
 
@@ -151,6 +154,7 @@ class DbtEngine {
   int64_t clock_synced_ = 0;
   uint64_t fallback_steps_ = 0;
   uint64_t native_retired_ = 0;
+  uint64_t block_runs_ = 0;  // dispatcher entries into translated code
   std::string last_error_;
 };
 

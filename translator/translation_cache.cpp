@@ -1,5 +1,7 @@
 #include "translator/translation_cache.h"
 
+#include <Zydis/Zydis.h>
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -156,6 +158,19 @@ void TranslationCache::flush() {
   ++stats_.flushes;
 }
 
+std::vector<std::pair<std::string, uint64_t>> DbtStats::top_fallbacks(size_t n) const {
+  std::vector<std::pair<std::string, uint64_t>> v;
+  for (const auto& [m, count] : fallbacks_by_mnemonic) {
+    const char* name = ZydisMnemonicGetString(static_cast<ZydisMnemonic>(m));
+    v.emplace_back(name ? name : "?", count);
+  }
+  std::sort(v.begin(), v.end(), [](const auto& x, const auto& y) {
+    return x.second != y.second ? x.second > y.second : x.first < y.first;
+  });
+  if (v.size() > n) v.resize(n);
+  return v;
+}
+
 std::string DbtStats::to_json() const {
   std::ostringstream o;
   double hit_rate = lookups ? double(hits) / double(lookups) : 0.0;
@@ -169,7 +184,15 @@ std::string DbtStats::to_json() const {
     << ",\"fallbacks\":" << fallbacks << ",\"interpreter_steps\":" << interpreter_steps
     << ",\"tlb_fills\":" << tlb_fills << ",\"tlb_fill_failures\":" << tlb_fill_failures
     << ",\"tlb_flushes\":" << tlb_flushes << ",\"retired_native\":" << retired_native
-    << ",\"retired_total\":" << retired_total << "}";
+    << ",\"retired_total\":" << retired_total << ",\"chained_exits\":" << chained_exits
+    << ",\"sensitive_helper_calls\":" << sensitive_helper_calls << ",\"memory_slow_paths\":" << memory_slow_paths
+    << ",\"top_fallbacks\":{";
+  bool first = true;
+  for (const auto& [name, count] : top_fallbacks(10)) {
+    o << (first ? "" : ",") << "\"" << name << "\":" << count;
+    first = false;
+  }
+  o << "}}";
   return o.str();
 }
 

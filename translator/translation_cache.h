@@ -56,8 +56,18 @@ struct FallbackSite {
   uint32_t unretired_before;  // block slots not yet executed when it starts (n - k)
   uint16_t index;             // k: instruction index in the block
   uint8_t flags;              // site_flag
+  uint8_t helper;             // TargetedHelper: a direct C++ implementation to try first
+  uint16_t mnemonic;          // ZydisMnemonic, for the statistics
+  uint8_t io_size;            // IN/OUT: bytes
   uint8_t pad;
+  int32_t io_port;            // IN/OUT: the immediate port, or -1 for DX
 };
+
+// Sensitive instructions run by a targeted C++ helper from the fallback
+// site instead of Interpreter::step() (no decode, no handler dispatch).
+// The helper declines (and step() runs) whenever the instruction would
+// fault, so the interpreter still raises every exception.
+enum class TargetedHelper : uint8_t { None = 0, In, Out, Rdtsc };
 namespace site_flag {
 constexpr uint8_t kAlwaysExit = 1;  // the block ends after it (control transfer, ends-block class)
 constexpr uint8_t kMemorySlowPath = 2;  // reached because a native memory access missed
@@ -109,6 +119,15 @@ struct DbtStats {
   uint64_t tlb_fills = 0, tlb_fill_failures = 0, tlb_flushes = 0;
   uint64_t retired_native = 0;     // guest instructions retired by host code
   uint64_t retired_total = 0;      // every step (instruction, fault or interrupt)
+  // Block entries without the dispatcher: patched direct jumps (chained
+  // exits) and inline indirect-cache hits. Derived from two inline counters
+  // (DbtContext::block_entries, ib_lookups) when read through DbtEngine.
+  uint64_t chained_exits = 0;
+  uint64_t sensitive_helper_calls = 0;  // targeted helpers (IN/OUT/RDTSC) that ran the instruction
+  uint64_t memory_slow_paths = 0;       // fallbacks reached from a native access's slow path
+  std::unordered_map<uint16_t, uint64_t> fallbacks_by_mnemonic;  // generic fallbacks, per ZydisMnemonic
+  // The `n` mnemonics with the most generic fallbacks, most first.
+  std::vector<std::pair<std::string, uint64_t>> top_fallbacks(size_t n) const;
   std::string to_json() const;
 };
 

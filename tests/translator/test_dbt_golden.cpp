@@ -45,7 +45,7 @@ TEST_F(Golden, AddToMemoryFlagsDead) {
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
             "cmp r11d, [r13+r9*1+0x40C0]\n"  // the write TLB: add is read-modify-write
-            "jnz <+0x93>\n"
+            "jnz <+0x9b>\n"
             "add r8, [r13+r9*1+0x40C8]\n"
             "add [r8], eax\n");
 }
@@ -63,7 +63,7 @@ TEST_F(Golden, AdcToMemoryFlagsLive) {
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
             "cmp r11d, [r13+r9*1+0x40C0]\n"
-            "jnz <+0x9f>\n"
+            "jnz <+0xa7>\n"
             "add r8, [r13+r9*1+0x40C8]\n"
             "mov r11, rax\n"
             "mov rax, r10\n"
@@ -92,7 +92,7 @@ TEST_F(Golden, MovToMemoryBetweenCmpAndJcc) {
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
             "cmp r11d, [r13+r9*1+0x40C0]\n"
-            "jnz <+0xda>\n"
+            "jnz <+0xe2>\n"
             "add r8, [r13+r9*1+0x40C8]\n"
             "mov [r8], eax\n");
 }
@@ -103,13 +103,13 @@ TEST_F(Golden, ConditionalBranchExits) {
   // Each exit is a patchable jmp (to the next instruction until chained),
   // then the unchained exit that tells the dispatcher which stub it was.
   EXPECT_EQ(host_code_of(*dbt, 1),
-            "jz <+0x43>\n"
-            "jmp <+0x28>\n"
+            "jz <+0x4b>\n"
+            "jmp <+0x30>\n"
             "mov r9, <imm64>\n"
             "mov [r13+0x28], r9\n"
             "mov dword ptr [r15+0x20], 0x1004\n"
             "jmp exit_spill\n"
-            "jmp <+0x48>\n"
+            "jmp <+0x50>\n"
             "mov r9, <imm64>\n"
             "mov [r13+0x28], r9\n"
             "mov dword ptr [r15+0x20], 0x1014\n"
@@ -138,7 +138,7 @@ TEST_F(Golden, PushfInline) {
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
             "cmp r11d, [r13+r9*1+0x40C0]\n"
-            "jnz <+0xe1>\n"
+            "jnz <+0xe9>\n"
             "add r8, [r13+r9*1+0x40C8]\n"
             "mov r9d, [r15+0x24]\n"
             "and r9d, 0xFFFCF72A\n"
@@ -171,7 +171,7 @@ TEST_F(Golden, ChainedJmp) {
   // fall-through exit to the HLT block.
   dut.cpu.eip = 0x1000;
   EXPECT_EQ(host_code_of(*dbt, 1),
-            "jnz <+0x4f>\n"
+            "jnz <+0x57>\n"
             "jmp block@00001003\n"
             "mov r9, <imm64>\n"
             "mov [r13+0x28], r9\n"
@@ -198,8 +198,9 @@ TEST_F(Golden, WholeBlockListing) {
             "      mov r11, rax\n"
             "      mov rax, r10\n"
             "      mov r10, r11\n"
+            "      add qword ptr [r13+0x90C0], 0x01\n"  // block entries (chained-exit statistics)
             "      sub qword ptr [r13], 0x03\n"
-            "      jl <+0x48>\n"
+            "      jl <+0x50>\n"
             "  00001000  add eax, ebx\n"
             "      add eax, ebx\n"
             "  00001002  div ebx\n"

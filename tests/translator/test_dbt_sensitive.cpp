@@ -95,5 +95,43 @@ TEST_F(Sensitive, CliAtCpl3NeedsIopl) {
   }
 }
 
+// IN/OUT and RDTSC run through targeted helpers (no Interpreter::step()),
+// counted as sensitive_helper_calls; the loop's back edge is chained.
+TEST_F(Sensitive, TargetedHelpersAndCounters) {
+  flat32();
+  load(0x1000, {0xb9, 0x20, 0x00, 0x00, 0x00,  // mov ecx, 32
+                // loop:
+                0xe6, 0x80,        // out 0x80, al
+                0xba, 0x61, 0x00, 0x00, 0x00,  // mov edx, 0x61
+                0xec,              // in al, dx
+                0x66, 0xe5, 0x70,  // in ax, 0x70
+                0x0f, 0x31,        // rdtsc
+                0x01, 0xc3,        // add ebx, eax
+                0x49,              // dec ecx
+                0x75, 0xee,        // jnz loop
+                0xf4});
+  run();
+  expect_same();
+  const dbt::DbtStats& st = dbt->stats();
+  EXPECT_EQ(st.sensitive_helper_calls, 32u * 4);
+  EXPECT_LE(st.fallbacks, 1u);  // HLT
+  const std::string json = st.to_json();
+  for (const char* key : {"\"chained_exits\"", "\"sensitive_helper_calls\"", "\"indirect_hits\"",
+                          "\"top_fallbacks\":{\"hlt\":1}"})
+    EXPECT_NE(json.find(key), std::string::npos) << key << " in " << json;
+}
+
+TEST_F(Sensitive, ChainedExitsAndIndirectHitsAreCounted) {
+  flat32();
+  // fn: ret; main: mov ecx, 100; loop: call fn; dec ecx; jnz loop; hlt
+  load(0x1000, {0xc3, 0xb9, 0x64, 0x00, 0x00, 0x00, 0xe8, 0xf5, 0xff, 0xff, 0xff, 0x49, 0x75, 0xf8, 0xf4});
+  for (BareGuest* g : {&ref, &dut}) g->cpu.eip = 0x1001;
+  run();
+  expect_same();
+  const dbt::DbtStats& st = dbt->stats();
+  EXPECT_GT(st.indirect_hits, 90u);
+  EXPECT_GT(st.chained_exits, 90u);
+}
+
 }  // namespace
 }  // namespace popek::test
