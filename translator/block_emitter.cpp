@@ -209,6 +209,15 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
     case Lowering::Ret:
       terminated = true;
       return e.ret(k);
+    case Lowering::LoopBranch:
+      terminated = true;
+      return e.loop_branch(k);
+    case Lowering::JumpIndirect:
+      terminated = true;
+      return e.jump_indirect(k);
+    case Lowering::CallIndirect:
+      terminated = true;
+      return e.call_indirect(k);
     case Lowering::Pushf:
       return e.pushf(k);
     case Lowering::IfChange:

@@ -96,6 +96,13 @@ struct Emission {
   bool call_direct(unsigned k);
   bool ret(unsigned k);
 
+  // ---- emit_control.cpp ----
+  // LOOPcc/JCXZ without touching the flags; JMP/CALL r/m through the
+  // indirect-branch cache.
+  bool loop_branch(unsigned k);
+  bool jump_indirect(unsigned k);
+  bool call_indirect(unsigned k);
+
   // ---- emit_sensitive.cpp ----
   // Sensitive instructions against the virtual CPU state.
   bool pushf(unsigned k);

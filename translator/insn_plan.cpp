@@ -7,8 +7,8 @@
 //    memory outside the operand (EA + offset/8): fallback.
 //  - 16-bit BSWAP (undefined in the SDM) is a fallback so that the guest sees
 //    exactly the interpreter's choice.
-//  - Control transfers other than Jcc rel, JMP rel, CALL rel and near RET are
-//    fallbacks for now (indirect JMP/CALL, LOOP, JCXZ, INT, far transfers).
+//  - Control transfers other than Jcc rel, JMP rel/r/m, CALL rel/r/m, near
+//    RET, LOOPcc and JCXZ are fallbacks (INT, far transfers).
 //  - PUSH/POP of memory operands (two memory accesses) are fallbacks.
 #include "translator/insn_plan.h"
 
@@ -22,7 +22,7 @@
 namespace popek::dbt {
 namespace {
 
-enum class NativeKind : uint8_t { None, Generic, BitTest, Lea, Nop, Jcc, Jmp, Push, Pop, Call, Ret };
+enum class NativeKind : uint8_t { None, Generic, BitTest, Lea, Nop, Jcc, Jmp, Push, Pop, Call, Ret, Loop };
 
 struct NativeRow {
   ZydisMnemonic m;
@@ -74,6 +74,8 @@ constexpr NativeRow kNativeTable[] = {
     {MN(JNS), NativeKind::Jcc}, {MN(JP), NativeKind::Jcc}, {MN(JNP), NativeKind::Jcc},
     {MN(JL), NativeKind::Jcc}, {MN(JNL), NativeKind::Jcc}, {MN(JLE), NativeKind::Jcc},
     {MN(JNLE), NativeKind::Jcc}, {MN(JMP), NativeKind::Jmp},
+    {MN(LOOP), NativeKind::Loop}, {MN(LOOPE), NativeKind::Loop}, {MN(LOOPNE), NativeKind::Loop},
+    {MN(JCXZ), NativeKind::Loop}, {MN(JECXZ), NativeKind::Loop},
     // Stack (general forms; segment-register and memory forms fall back)
     {MN(PUSH), NativeKind::Push}, {MN(POP), NativeKind::Pop}, {MN(CALL), NativeKind::Call},
     {MN(RET), NativeKind::Ret},
@@ -165,6 +167,22 @@ bool is_gpr16_32(const ZydisDecodedOperand& op, unsigned width) {
   return c == ZYDIS_REGCLASS_GPR16 || c == ZYDIS_REGCLASS_GPR32;
 }
 
+// JMP/CALL r/m16/32 (near): the target operand is a register or a plain
+// memory operand of the operand size.
+bool indirect_target(const GuestInsn& gi, InsnPlan& p) {
+  const DecodedInsn& d = gi.d;
+  const unsigned width = d.insn.operand_width;
+  if (gi.cls.form != InsnForm::Default || (width != 16 && width != 32) || d.insn.operand_count_visible < 1)
+    return false;
+  if (d.insn.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR) return false;
+  const ZydisDecodedOperand& op = d.ops[0];
+  if (op.size != width) return false;
+  if (is_gpr16_32(op, width)) return true;
+  if (op.type != ZYDIS_OPERAND_TYPE_MEMORY || op.mem.type != ZYDIS_MEMOP_TYPE_MEM) return false;
+  p.mem_op = 0;
+  return true;
+}
+
 InsnPlan plan_stack(const GuestInsn& gi, NativeKind kind, const PlanContext& pc) {
   const DecodedInsn& d = gi.d;
   const unsigned width = d.insn.operand_width;
@@ -184,7 +202,11 @@ InsnPlan plan_stack(const GuestInsn& gi, NativeKind kind, const PlanContext& pc)
       p.kind = TlbKind::Read;
       return p;
     case NativeKind::Call:
-      if (!relative_branch(gi)) return fallback();
+      if (!relative_branch(gi)) {
+        if (!indirect_target(gi, p)) return fallback();
+        p.how = Lowering::CallIndirect;
+        return p;
+      }
       p.target = branch_target(gi);
       if (p.target > pc.cs_limit) return fallback();
       p.how = Lowering::CallDirect;
@@ -217,8 +239,23 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
     case NativeKind::Nop:
       p.how = Lowering::Nop;
       return p;
-    case NativeKind::Jcc:
-    case NativeKind::Jmp: {
+    case NativeKind::Loop: {
+      if (gi.cls.form != InsnForm::Default || !relative_branch(gi)) return fallback();
+      p.target = branch_target(gi);
+      if (p.target > pc.cs_limit) return fallback();
+      p.how = Lowering::LoopBranch;
+      p.flags_used = gi.cls.flags_read & kStatus;
+      return p;
+    }
+    case NativeKind::Jmp:
+      if (!relative_branch(gi)) {
+        if (!indirect_target(gi, p)) return fallback();
+        p.how = Lowering::JumpIndirect;
+        if (p.mem_op >= 0) p.mem_size = static_cast<uint8_t>(d.insn.operand_width / 8);
+        return p;
+      }
+      [[fallthrough]];
+    case NativeKind::Jcc: {
       if (gi.cls.form != InsnForm::Default || !relative_branch(gi)) return fallback();
       p.target = branch_target(gi);
       if (p.target > pc.cs_limit) return fallback();  // the interpreter raises #GP(0) when taken

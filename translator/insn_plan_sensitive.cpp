@@ -123,6 +123,10 @@ unsigned fallback_sites(const InsnPlan& ip) {
       return 1;
     case Lowering::Native:
       return ip.mem_op >= 0 ? 1 : 0;
+    case Lowering::JumpIndirect:
+      return 1;  // the target's memory read, or the CS limit check
+    case Lowering::CallIndirect:
+      return 2;  // the target's read (or limit check), the stack write
     case Lowering::IfChange:
       return ip.iopl_needed ? 1 : 0;
     default:

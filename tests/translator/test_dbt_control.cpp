@@ -1,0 +1,99 @@
+// LOOPcc/JCXZ and indirect JMP/CALL r/m, translated natively: the result,
+// the step count and the statistics must match the interpreter.
+#include "tests/translator/dbt_fixture.h"
+
+namespace popek::test {
+namespace {
+
+using Control = DualFixture;
+
+TEST_F(Control, LoopsFlat32) {
+  flat32();
+  load(0x1000, {
+                   0xb9, 0x10, 0x00, 0x00, 0x00,  // mov ecx, 16
+                   0x40,                          // l1: inc eax
+                   0xe2, 0xfd,                    // loop l1
+                   0xb9, 0x10, 0x00, 0x00, 0x00,  // mov ecx, 16
+                   0x43,                          // l2: inc ebx
+                   0x83, 0xfb, 0x14,              // cmp ebx, 20
+                   0xe1, 0xfa,                    // loope l2 (exits on ZF=0 at once)
+                   0x43,                          // l3: inc ebx
+                   0x83, 0xfb, 0x18,              // cmp ebx, 24
+                   0xe0, 0xfa,                    // loopne l3
+                   0xe3, 0x01,                    // jecxz +1 (ecx != 0)
+                   0x46,                          // inc esi
+                   0x31, 0xc9,                    // xor ecx, ecx
+                   0xe3, 0x01,                    // jecxz +1 (taken)
+                   0x47,                          // inc edi (skipped)
+                   0x67, 0xe2, 0xfe,              // loop with CX: 0 -> 0xffff ... counts CX down to 0
+                   0xf4,
+               });
+  run();
+  EXPECT_EQ(dbt_result.stop, dbt::DbtStop::Halted);
+  expect_same();
+  EXPECT_LE(dbt->stats().fallbacks, 1u);  // HLT
+}
+
+TEST_F(Control, LoopsRealMode) {
+  real_mode();
+  load(0x1000, {
+                   0xb9, 0x05, 0x00,        // mov cx, 5
+                   0x40,                    // l: inc ax
+                   0xe2, 0xfd,              // loop l
+                   0x66, 0xb9, 0x03, 0x00, 0x01, 0x00,  // mov ecx, 0x10003
+                   0x43,                    // l2: inc bx
+                   0xe2, 0xfd,              // loop l2 (CX only: upper half kept)
+                   0xe3, 0x01,              // jcxz +1 (taken)
+                   0x47,                    // inc di (skipped)
+                   0xf4,
+               });
+  run();
+  EXPECT_EQ(dbt_result.stop, dbt::DbtStop::Halted);
+  expect_same();
+  EXPECT_EQ(dut.cpu.regs[ECX], 0x10000u);
+}
+
+TEST_F(Control, IndirectJumpsAndCallsFlat32) {
+  flat32();
+  load(0x1000, {
+                   0xbe, 0x00, 0x20, 0x00, 0x00,  // mov esi, 0x2000 (fn)
+                   0xc7, 0x05, 0x00, 0x30, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00,  // mov dword [0x3000], 0x2000
+                   0xb9, 0x20, 0x00, 0x00, 0x00,  // mov ecx, 32
+                   0xff, 0xd6,                    // l: call esi
+                   0xff, 0x15, 0x00, 0x30, 0x00, 0x00,  // call [0x3000]
+                   0x49,                          // dec ecx
+                   0x75, 0xf5,                    // jnz l
+                   0xbf, 0x00, 0x21, 0x00, 0x00,  // mov edi, 0x2100
+                   0xff, 0xe7,                    // jmp edi
+               });
+  load(0x2000, {0x40, 0xc3});  // fn: inc eax; ret
+  load(0x2100, {0xc7, 0x05, 0x04, 0x30, 0x00, 0x00, 0x10, 0x22, 0x00, 0x00,  // mov dword [0x3004], 0x2210
+                0xff, 0x25, 0x04, 0x30, 0x00, 0x00});                       // jmp [0x3004]
+  load(0x2210, {0xf4});
+  run();
+  EXPECT_EQ(dbt_result.stop, dbt::DbtStop::Halted);
+  expect_same(0x3000, 16);
+  EXPECT_EQ(dut.cpu.regs[EAX], 64u);
+  const dbt::DbtStats& st = dbt->stats();
+  EXPECT_LE(st.fallbacks, 1u);  // HLT
+  EXPECT_GT(st.indirect_hits, 100u);
+}
+
+TEST_F(Control, IndirectRealModeAndBeyondTheLimit) {
+  real_mode();
+  load(0x1000, {
+                   0xbb, 0x00, 0x11,        // mov bx, 0x1100
+                   0xff, 0xd3,              // call bx
+                   0xff, 0x16, 0x00, 0x30,  // call [0x3000]
+                   0x66, 0xb8, 0x00, 0x00, 0x01, 0x00,  // mov eax, 0x10000
+                   0x66, 0xff, 0xe0,        // jmp eax: beyond CS limit, #GP(0)
+               });
+  load(0x1100, {0x41, 0xc3});  // inc cx; ret
+  load(0x3000, {0x00, 0x11});
+  run(200);
+  expect_same(0x7f00, 0x100);
+  EXPECT_EQ(dut.cpu.regs[ECX], 2u);
+}
+
+}  // namespace
+}  // namespace popek::test
