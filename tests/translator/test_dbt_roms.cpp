@@ -146,6 +146,14 @@ TEST_P(Roms, SameUnderInterpreterTranslatorAndVerify) {
               static_cast<unsigned long long>(st.interpreter_steps),
               static_cast<unsigned long long>(st.smc_invalidations),
               double(st.host_bytes) / double(st.guest_insns_translated ? st.guest_insns_translated : 1));
+  std::printf("%-13s chained %llu, unchained %llu, indirect hits %llu / misses %llu, sensitive helpers %llu, "
+              "memory slow paths %llu; top fallbacks:",
+              "", static_cast<unsigned long long>(st.chained_exits), static_cast<unsigned long long>(st.unchained_exits),
+              static_cast<unsigned long long>(st.indirect_hits), static_cast<unsigned long long>(st.indirect_misses),
+              static_cast<unsigned long long>(st.sensitive_helper_calls),
+              static_cast<unsigned long long>(st.memory_slow_paths));
+  for (const auto& [name, count] : st.top_fallbacks(6)) std::printf(" %s %llu", name.c_str(), static_cast<unsigned long long>(count));
+  std::printf("\n");
 
   RomMachine verify_machine(rom);
   dbt::VerifyEngine verify(verify_machine.m->interpreter());
