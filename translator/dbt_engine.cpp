@@ -1,6 +1,7 @@
 #include "translator/dbt_engine.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -216,9 +217,20 @@ Block* DbtEngine::translate(const BlockKey& key) {
       mem_.protect_code_page(page);
       sync_state();  // the map generation moved: drop write entries to this page
     }
-    return cache_.insert(std::move(meta));
+    Block* b = cache_.insert(std::move(meta));
+    if (block_trace_) block_trace_(trace_block(*b));
+    return b;
   }
   return nullptr;
+}
+
+std::string DbtEngine::trace_block(const Block& b) const {
+  char head[160];
+  std::snprintf(head, sizeof head,
+                "block %04x:%08x linear %08x phys %08x mode %03x: %u guest insns, %u bytes -> %u host bytes\n",
+                static_cast<unsigned>(cpu_.seg[CS].selector), b.eip, b.key.linear, b.key.phys,
+                static_cast<unsigned>(b.key.mode), b.insn_count, b.guest_bytes, b.code_size);
+  return head + disassemble(b);
 }
 
 std::string DbtEngine::disassemble(const Block& b) const {

@@ -95,6 +95,14 @@ class DbtEngine {
   // Guest and host disassembly of a block, through Zydis, with the run-time
   // routines named.
   std::string disassemble(const Block& b) const;
+  // The `--trace blocks` text of a block: a header (guest CS:EIP, linear and
+  // physical address, mode key, instruction and byte counts) and the guest
+  // disassembly beside the host disassembly.
+  std::string trace_block(const Block& b) const;
+  // Calls `sink` with trace_block() of every block right after it is
+  // translated (null: off). The frontend's --trace blocks is one line:
+  //   engine.set_block_trace([](const std::string& t) { std::fputs(t.c_str(), stderr); });
+  void set_block_trace(std::function<void(const std::string&)> sink) { block_trace_ = std::move(sink); }
 
  private:
   struct MmuSnapshot {
@@ -156,6 +164,7 @@ class DbtEngine {
   uint64_t native_retired_ = 0;
   uint64_t block_runs_ = 0;  // dispatcher entries into translated code
   std::string last_error_;
+  std::function<void(const std::string&)> block_trace_;
 };
 
 }  // namespace popek::dbt

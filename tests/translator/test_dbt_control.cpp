@@ -95,5 +95,19 @@ TEST_F(Control, IndirectRealModeAndBeyondTheLimit) {
   EXPECT_EQ(dut.cpu.regs[ECX], 2u);
 }
 
+// --trace blocks: the sink receives every translated block once, with the
+// guest and host disassembly.
+TEST_F(Control, BlockTrace) {
+  flat32();
+  load(0x1000, {0xb9, 0x03, 0x00, 0x00, 0x00, 0x40, 0xe2, 0xfd, 0xf4});  // mov ecx, 3; l: inc eax; loop l; hlt
+  std::string trace;
+  dbt->set_block_trace([&](const std::string& t) { trace += t; });
+  run();
+  expect_same();
+  EXPECT_NE(trace.find("block 0008:00001000"), std::string::npos) << trace;
+  EXPECT_NE(trace.find("loop 0x00001005"), std::string::npos) << trace;
+  EXPECT_NE(trace.find("jecxz"), std::string::npos) << trace;
+}
+
 }  // namespace
 }  // namespace popek::test
