@@ -218,6 +218,8 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
     case Lowering::CallIndirect:
       terminated = true;
       return e.call_indirect(k);
+    case Lowering::StringOp:
+      return e.string_op(k);
     case Lowering::Pushf:
       return e.pushf(k);
     case Lowering::IfChange:

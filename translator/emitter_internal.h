@@ -103,6 +103,10 @@ struct Emission {
   bool jump_indirect(unsigned k);
   bool call_indirect(unsigned k);
 
+  // ---- emit_string.cpp ----
+  // STOS/LODS/MOVS without REP.
+  bool string_op(unsigned k);
+
   // ---- emit_sensitive.cpp ----
   // Sensitive instructions against the virtual CPU state.
   bool pushf(unsigned k);

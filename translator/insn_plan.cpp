@@ -22,7 +22,7 @@
 namespace popek::dbt {
 namespace {
 
-enum class NativeKind : uint8_t { None, Generic, BitTest, Lea, Nop, Jcc, Jmp, Push, Pop, Call, Ret, Loop };
+enum class NativeKind : uint8_t { None, Generic, BitTest, Lea, Nop, Jcc, Jmp, Push, Pop, Call, Ret, Loop, String };
 
 struct NativeRow {
   ZydisMnemonic m;
@@ -76,6 +76,10 @@ constexpr NativeRow kNativeTable[] = {
     {MN(JNLE), NativeKind::Jcc}, {MN(JMP), NativeKind::Jmp},
     {MN(LOOP), NativeKind::Loop}, {MN(LOOPE), NativeKind::Loop}, {MN(LOOPNE), NativeKind::Loop},
     {MN(JCXZ), NativeKind::Loop}, {MN(JECXZ), NativeKind::Loop},
+    // String (without REP; REP forms run in the interpreter's 1024-iteration chunks)
+    {MN(STOSB), NativeKind::String}, {MN(STOSW), NativeKind::String}, {MN(STOSD), NativeKind::String},
+    {MN(LODSB), NativeKind::String}, {MN(LODSW), NativeKind::String}, {MN(LODSD), NativeKind::String},
+    {MN(MOVSB), NativeKind::String}, {MN(MOVSW), NativeKind::String}, {MN(MOVSD), NativeKind::String},
     // Stack (general forms; segment-register and memory forms fall back)
     {MN(PUSH), NativeKind::Push}, {MN(POP), NativeKind::Pop}, {MN(CALL), NativeKind::Call},
     {MN(RET), NativeKind::Ret},
@@ -239,6 +243,18 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
     case NativeKind::Nop:
       p.how = Lowering::Nop;
       return p;
+    case NativeKind::String: {
+      if (d.insn.meta.category != ZYDIS_CATEGORY_STRINGOP || d.has_rep() || d.has_repe() || d.has_repne() ||
+          d.has_lock() || gi.cls.form != InsnForm::Default)
+        return fallback();
+      const unsigned width = d.insn.operand_width;
+      if (width != 8 && width != 16 && width != 32) return fallback();
+      p.how = Lowering::StringOp;
+      p.mem_size = static_cast<uint8_t>(width / 8);
+      const ZydisMnemonic m = d.insn.mnemonic;
+      p.string_accesses = m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW || m == ZYDIS_MNEMONIC_MOVSD ? 2 : 1;
+      return p;
+    }
     case NativeKind::Loop: {
       if (gi.cls.form != InsnForm::Default || !relative_branch(gi)) return fallback();
       p.target = branch_target(gi);

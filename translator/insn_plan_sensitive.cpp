@@ -124,7 +124,9 @@ unsigned fallback_sites(const InsnPlan& ip) {
     case Lowering::Native:
       return ip.mem_op >= 0 ? 1 : 0;
     case Lowering::JumpIndirect:
-      return 1;  // the target's memory read, or the CS limit check
+      return 1;
+    case Lowering::StringOp:
+      return ip.string_accesses;  // 1 (STOS, LODS) or 2 (MOVS)  // the target's memory read, or the CS limit check
     case Lowering::CallIndirect:
       return 2;  // the target's read (or limit check), the stack write
     case Lowering::IfChange:
