@@ -222,6 +222,9 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
       return e.string_op(k);
     case Lowering::Pushf:
       return e.pushf(k);
+    case Lowering::Popf:
+      terminated = true;  // leaves unchained: IF, TF, AC may have changed
+      return e.popf(k);
     case Lowering::IfChange:
       // STI leaves unchained: the dispatcher must see the interrupt shadow
       // and any interrupt it made deliverable.

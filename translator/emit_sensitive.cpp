@@ -4,6 +4,12 @@
 //   PUSHF   the image is CpuState.eflags (minus VM and RF) with the
 //           arithmetic flags taken from the stash (LAHF/SETO layout), pushed
 //           through the stack TLB path; ESP committed after the store.
+//   POPF    the popped value through the stack TLB path, merged into
+//           CpuState.eflags under the interpreter's mask for the mode
+//           (real mode and CPL 0: everything writable; CPL > 0: not IOPL,
+//           and IF only when CPL <= IOPL, checked inline). The arithmetic
+//           flags go to the stash, ESP is committed, and the block leaves
+//           unchained so that the dispatcher sees IF/TF/AC changes.
 //   CLI/STI the virtual IF in CpuState.eflags. Where CPL > 0 (or V86) the
 //           IOPL is checked inline; a failing check runs the instruction in
 //           the interpreter, which raises #GP(0) with nothing changed. STI
@@ -16,6 +22,7 @@
 //
 // None of these sequences reads or writes RFLAGS for the guest: the flags
 // are stashed first where the sequence needs ALU instructions.
+#include "core/system_internal.h"
 #include "translator/emitter_internal.h"
 
 namespace popek::dbt {
@@ -47,6 +54,53 @@ bool Emission::pushf(unsigned k) {
   // stash only.
   a.bind(resume);
   rflags_clobbered();
+  return true;
+}
+
+bool Emission::popf(unsigned k) {
+  const GuestInsn& gi = gb.insns[k];
+  const InsnPlan& ip = plan.insns[k];
+  const int32_t size = ip.mem_size;
+  const x86::Mem eflags = seq::cpu_field(offsetof(CpuState, eflags), 4);
+  asmjit::Label resume = a.newLabel();
+  stack_offset(*this, 0);
+  guarded_access(k, SS, size, TlbKind::Read, resume);
+  const x86::Gp v = host::kTmp1.r32(), mask = host::kTmp2.r32(), alt = x86::r14d;
+  if (size == 2) a.movzx(v, x86::ptr(host::kAddr, 0, 2));
+  else a.mov(v, x86::ptr(host::kAddr, 0, 4));
+  uint32_t full = sys::eflags::kWritable;
+  if (size == 2) full &= 0xffff;
+  if (ip.iopl_needed) {  // protected mode, CPL > 0: IOPL never, IF by CPL <= IOPL
+    full &= ~flag::IOPL;
+    a.mov(mask, eflags);
+    a.and_(mask, imm(flag::IOPL));
+    a.cmp(mask, imm(uint32_t(ip.iopl_needed) << 12));
+    a.mov(mask, imm(full));
+    a.mov(alt, imm(full & ~flag::IF));
+    a.cmovb(mask, alt);
+  } else {
+    a.mov(mask, imm(full));
+  }
+  a.and_(v, mask);
+  a.not_(mask);
+  a.and_(mask, eflags);
+  a.or_(mask, v);
+  a.or_(mask, imm(flag::FIXED1));
+  a.mov(eflags, mask);
+  // The arithmetic flags into the stash layout: bits 8-15 as LAHF, OF in bit 0.
+  a.mov(host::kStash.r32(), mask);
+  a.and_(host::kStash.r32(), imm(0xff));
+  a.shl(host::kStash.r32(), 8);
+  a.shr(mask, 11);
+  a.and_(mask, imm(1));
+  a.or_(host::kStash.r32(), mask);
+  commit_stack_pointer(*this, size);
+  // The slow path ran POPF in the interpreter and joins with the flags in
+  // RFLAGS and the stash; this path with the stash.
+  a.bind(resume);
+  rflags_clobbered();
+  stash_valid = true;
+  exit_to(gi.next_eip);
   return true;
 }
 

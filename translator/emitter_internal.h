@@ -110,6 +110,7 @@ struct Emission {
   // ---- emit_sensitive.cpp ----
   // Sensitive instructions against the virtual CPU state.
   bool pushf(unsigned k);
+  bool popf(unsigned k);
   bool if_change(unsigned k);
   bool read_state(unsigned k);
   bool push_sreg(unsigned k);

@@ -33,6 +33,7 @@ enum class Lowering : uint8_t {
   // Sensitive instructions rewritten against the virtual CPU state
   // (emit_sensitive.cpp):
   Pushf,       // PUSHF/PUSHFD: CpuState.eflags with the host's arithmetic flags
+  Popf,        // POPF/POPFD: the mode's writable mask (IF by IOPL inline), then leave
   IfChange,    // CLI/STI: virtual IF, with the CPL/IOPL check inline
   ReadState,   // SMSW/SLDT/STR/MOV r,Sreg (register forms): a CpuState field
   PushSreg,    // PUSH Sreg: the selector from CpuState

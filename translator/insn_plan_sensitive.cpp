@@ -6,7 +6,7 @@
 // rules that depend on them are decided here; IOPL is not in the key and is
 // checked by the emitted code. Anything that could fault for a reason the
 // emitted code does not check stays a fallback, so exceptions stay precise:
-//  - PUSHF in V86 mode (#GP unless IOPL 3): fallback.
+//  - PUSHF/POPF in V86 mode (#GP unless IOPL 3): fallback.
 //  - SLDT/STR outside protected mode (#UD): fallback; memory forms of all
 //    of these: fallback (rare).
 //  - CLI/STI with CPL > IOPL (V86: IOPL < 3): the inline check sends the
@@ -65,6 +65,17 @@ InsnPlan plan_sensitive(const GuestInsn& gi, const PlanContext& pc) {
       p.flags_used = insn_flags::kStatus;
       return p;
     }
+    case ZYDIS_MNEMONIC_POPF:
+    case ZYDIS_MNEMONIC_POPFD: {
+      if (vm || (d.insn.operand_width != 16 && d.insn.operand_width != 32)) return none;
+      InsnPlan p = rewritten(Lowering::Popf);
+      p.mem_size = static_cast<uint8_t>(d.insn.operand_width / 8);
+      p.kind = TlbKind::Read;
+      p.iopl_needed = static_cast<uint8_t>(pe ? cpl : 0);  // IF writable only when CPL <= IOPL
+      p.flags_killed = insn_flags::kStatus;
+      p.flags_written = insn_flags::kStatus;
+      return p;
+    }
     case ZYDIS_MNEMONIC_CLI:
     case ZYDIS_MNEMONIC_STI: {
       InsnPlan p = rewritten(Lowering::IfChange);
@@ -119,6 +130,7 @@ unsigned fallback_sites(const InsnPlan& ip) {
     case Lowering::CallDirect:
     case Lowering::Ret:
     case Lowering::Pushf:
+    case Lowering::Popf:
     case Lowering::PushSreg:
       return 1;
     case Lowering::Native:

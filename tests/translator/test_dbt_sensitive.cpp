@@ -80,6 +80,38 @@ TEST_F(Sensitive, RealMode) {
   expect_same(0x8000 - 0x20, 0x20);
 }
 
+// POPF: the mode's writable mask (IOPL only at CPL 0, IF only when
+// CPL <= IOPL), the arithmetic flags reaching RFLAGS, 16-bit POPF keeping
+// the upper half.
+TEST_F(Sensitive, PopfMasks) {
+  const std::vector<uint8_t> code = {
+      0x68, 0xd5, 0x3a, 0x04, 0x00,  // push 0x00043ad5 (CF PF AF ZF SF, IF DF OF, IOPL 3, AC)
+      0x9d,                          // popfd
+      0x0f, 0x92, 0xc0,              // setb al (CF from the popped image)
+      0x0f, 0x90, 0xc4,              // seto ah
+      0x9c,                          // pushfd
+      0x66, 0x68, 0x00, 0x00,        // push word 0
+      0x66, 0x9d,                    // popf (16-bit: AC kept)
+      0x9c,                          // pushfd
+      0x68, 0x00, 0x02, 0x00, 0x00,  // push 0x200 (IF only)
+      0x9d,                          // popfd
+      0x9c,                          // pushfd
+      0xfc,                          // cld
+      0xf4,                          // hlt (#GP at CPL 3: a triple fault, no IDT)
+  };
+  for (unsigned cpl : {0u, 3u}) {
+    for (uint32_t iopl : {0u, 3u}) {
+      flat32(cpl);
+      for (BareGuest* g : {&ref, &dut}) g->cpu.eflags = (g->cpu.eflags & ~(flag::IOPL | flag::IF)) | (iopl << 12);
+      load(0x1000, code);
+      dbt->flush();
+      run(40);
+      expect_same(0x80000 - 0x20, 0x20);
+      EXPECT_EQ(dut.cpu.regs[EAX] & 0xffff, 0x0101u) << "cpl " << cpl << " iopl " << iopl;
+    }
+  }
+}
+
 // CPL 3: CLI/STI need IOPL 3. With IOPL 0 the inline check hands CLI to the
 // interpreter, which raises #GP(0) (no IDT here: a triple fault on both).
 TEST_F(Sensitive, CliAtCpl3NeedsIopl) {
