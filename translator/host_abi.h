@@ -8,7 +8,8 @@
 //   DbtContext*           -> r13 (pinned)
 //   scratch               -> r8 (guest linear address / host pointer),
 //                            r9, r11 (TLB lookup), r10 (flag stash)
-//   spare                 -> r14
+//   held across accesses  -> r14 (CALL r/m target, MOVS value, POPF mask;
+//                            callee-saved, so C++ helpers preserve it)
 //
 // The upper 32 bits of the host registers that hold guest registers are
 // always zero (every load is a 32-bit move, 8/16-bit writes keep them), so
