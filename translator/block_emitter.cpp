@@ -203,6 +203,10 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
       return e.push(k);
     case Lowering::Pop:
       return e.pop(k);
+    case Lowering::PushAll:
+      return e.push_all(k);
+    case Lowering::PopAll:
+      return e.pop_all(k);
     case Lowering::CallDirect:
       terminated = true;
       return e.call_direct(k);

@@ -1,4 +1,4 @@
-// Stack instructions: PUSH r/imm, POP r, CALL rel, RET [imm16].
+// Stack instructions: PUSH r/imm, POP r, CALL rel, RET [imm16], PUSHA/POPA.
 //
 // Guest ESP lives in r12d, never in the host's rsp. The stack slot goes
 // through the same segment check and inline TLB as any memory operand (SS,
@@ -6,6 +6,9 @@
 // after the access went through, so a fault (taken on the slow path, where
 // the interpreter redoes the whole instruction) leaves ESP as it was.
 // RET also checks its target against the CS limit before committing ESP.
+// PUSHA/POPA are one access of eight slots: a range that wraps a 16-bit SP,
+// crosses a page or leaves the segment takes the slow path, where the
+// interpreter checks slot by slot.
 #include "translator/emitter_internal.h"
 
 namespace popek::dbt {
@@ -120,6 +123,40 @@ bool Emission::ret(unsigned k) {
   a.jmp(host::kAddr);
   a.bind(resume);
   a.jmp(imm(rt.exit_spill));
+  return true;
+}
+
+// Slot i (0 = the lowest address) holds EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX.
+static constexpr Reg kPushAllOrder[8] = {EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX};
+
+bool Emission::push_all(unsigned k) {
+  const int32_t slot = plan.insns[k].mem_size;
+  asmjit::Label resume = a.newLabel();
+  stack_offset(*this, -8 * slot);
+  guarded_access(k, SS, 8 * slot, TlbKind::Write, resume);
+  for (int i = 0; i < 8; ++i) {
+    const Reg r = kPushAllOrder[i];
+    const x86::Gp src = slot == 2 ? host::gpw(r) : host::gpd(r);  // ESP: its value before the instruction
+    a.mov(x86::ptr(host::kAddr, i * slot, slot), src);
+  }
+  commit_stack_pointer(*this, -8 * slot);
+  a.bind(resume);
+  return true;
+}
+
+bool Emission::pop_all(unsigned k) {
+  const int32_t slot = plan.insns[k].mem_size;
+  asmjit::Label resume = a.newLabel();
+  stack_offset(*this, 0);
+  guarded_access(k, SS, 8 * slot, TlbKind::Read, resume);
+  for (int i = 0; i < 8; ++i) {
+    const Reg r = kPushAllOrder[i];
+    if (r == ESP) continue;  // skipped
+    const x86::Gp dst = slot == 2 ? host::gpw(r) : host::gpd(r);
+    a.mov(dst, x86::ptr(host::kAddr, i * slot, slot));
+  }
+  commit_stack_pointer(*this, 8 * slot);
+  a.bind(resume);
   return true;
 }
 

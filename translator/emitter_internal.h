@@ -95,6 +95,8 @@ struct Emission {
   bool pop(unsigned k);
   bool call_direct(unsigned k);
   bool ret(unsigned k);
+  bool push_all(unsigned k);
+  bool pop_all(unsigned k);
 
   // ---- emit_control.cpp ----
   // LOOPcc/JCXZ without touching the flags; JMP/CALL r/m through the

@@ -22,7 +22,9 @@
 namespace popek::dbt {
 namespace {
 
-enum class NativeKind : uint8_t { None, Generic, BitTest, Lea, Nop, Jcc, Jmp, Push, Pop, Call, Ret, Loop, String };
+enum class NativeKind : uint8_t {
+  None, Generic, BitTest, Lea, Nop, Jcc, Jmp, Push, Pop, Call, Ret, Loop, String, PushAll, PopAll
+};
 
 struct NativeRow {
   ZydisMnemonic m;
@@ -82,7 +84,8 @@ constexpr NativeRow kNativeTable[] = {
     {MN(MOVSB), NativeKind::String}, {MN(MOVSW), NativeKind::String}, {MN(MOVSD), NativeKind::String},
     // Stack (general forms; segment-register and memory forms fall back)
     {MN(PUSH), NativeKind::Push}, {MN(POP), NativeKind::Pop}, {MN(CALL), NativeKind::Call},
-    {MN(RET), NativeKind::Ret},
+    {MN(RET), NativeKind::Ret}, {MN(PUSHA), NativeKind::PushAll}, {MN(PUSHAD), NativeKind::PushAll},
+    {MN(POPA), NativeKind::PopAll}, {MN(POPAD), NativeKind::PopAll},
 };
 #undef MN
 
@@ -286,6 +289,15 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
     case NativeKind::Call:
     case NativeKind::Ret:
       return plan_stack(gi, kind, pc);
+    case NativeKind::PushAll:
+    case NativeKind::PopAll: {
+      const unsigned width = d.insn.operand_width;
+      if (gi.cls.form != InsnForm::Default || (width != 16 && width != 32)) return fallback();
+      p.how = kind == NativeKind::PushAll ? Lowering::PushAll : Lowering::PopAll;
+      p.kind = kind == NativeKind::PushAll ? TlbKind::Write : TlbKind::Read;
+      p.mem_size = static_cast<uint8_t>(width / 8);  // one slot; the access is 8 slots
+      return p;
+    }
     default:
       break;
   }

@@ -26,6 +26,8 @@ enum class Lowering : uint8_t {
   Pop,         // POP r16/r32
   CallDirect,  // CALL rel: push the return address, exit to the target
   Ret,         // RET [imm16]: pop the target, indirect exit
+  PushAll,     // PUSHA/PUSHAD: one 16/32-byte access below ESP
+  PopAll,      // POPA/POPAD: one 16/32-byte access at ESP
   LoopBranch,  // LOOP/LOOPE/LOOPNE/JCXZ/JECXZ: flag-free count test, two exits
   JumpIndirect,  // JMP r/m16/32: the indirect-branch cache
   CallIndirect,  // CALL r/m16/32: push the return address, the indirect-branch cache

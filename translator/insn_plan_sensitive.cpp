@@ -129,6 +129,8 @@ unsigned fallback_sites(const InsnPlan& ip) {
     case Lowering::Pop:
     case Lowering::CallDirect:
     case Lowering::Ret:
+    case Lowering::PushAll:
+    case Lowering::PopAll:
     case Lowering::Pushf:
     case Lowering::Popf:
     case Lowering::PushSreg:

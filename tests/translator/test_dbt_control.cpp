@@ -95,6 +95,33 @@ TEST_F(Control, IndirectRealModeAndBeyondTheLimit) {
   EXPECT_EQ(dut.cpu.regs[ECX], 2u);
 }
 
+// PUSHA/POPA as one eight-slot access; a 16-bit SP whose range wraps takes
+// the slow path (the interpreter's slot-by-slot wrap).
+TEST_F(Control, PushAllPopAll) {
+  flat32();
+  load(0x1000, {0xb8, 1, 0, 0, 0, 0xb9, 2, 0, 0, 0, 0xba, 3, 0, 0, 0, 0xbb, 4, 0, 0, 0,
+                0xbd, 5, 0, 0, 0, 0xbe, 6, 0, 0, 0, 0xbf, 7, 0, 0, 0,
+                0x60,                    // pushad
+                0x66, 0x60,              // pusha
+                0x31, 0xc0, 0x31, 0xdb,  // xor eax, eax; xor ebx, ebx
+                0x66, 0x61,              // popa
+                0x31, 0xc9,              // xor ecx, ecx
+                0x61,                    // popad
+                0xf4});
+  run();
+  expect_same(0x80000 - 0x40, 0x40);
+  EXPECT_LE(dbt->stats().fallbacks, 1u);
+  for (uint32_t sp : {0x0010u, 0x1000u}) {
+    real_mode();
+    for (BareGuest* g : {&ref, &dut}) g->cpu.regs[ESP] = sp;
+    load(0x1000, {0xb8, 0x11, 0x11, 0x60, 0x31, 0xc0, 0x61, 0x66, 0x60, 0x66, 0x61, 0xf4});  // mov ax; pusha; xor; popa; pushad; popad
+    dbt->flush();
+    run(100);
+    expect_same(0, 0x20);
+    expect_same(0xffd0, 0x30);
+  }
+}
+
 // --trace blocks: the sink receives every translated block once, with the
 // guest and host disassembly.
 TEST_F(Control, BlockTrace) {
