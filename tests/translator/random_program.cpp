@@ -81,6 +81,13 @@ struct Gen {
     if (chance(8)) prefixes |= chance(2) ? ZYDIS_ATTRIB_HAS_SEGMENT_FS : ZYDIS_ATTRIB_HAS_SEGMENT_ES;
     return o;
   }
+  Operand sreg() {
+    static const ZydisRegister s[] = {RG(ES), RG(CS), RG(SS), RG(DS), RG(FS), RG(GS)};
+    Operand o{};
+    o.type = ZYDIS_OPERAND_TYPE_REGISTER;
+    o.reg.value = any(s);
+    return o;
+  }
   Operand rm(unsigned bits, bool dest) { return chance(3) ? m(bits) : r(bits, dest); }
   Operand i(int64_t v) {
     Operand o{};
@@ -116,6 +123,13 @@ struct Gen {
   bool one(std::vector<uint8_t>& out) {
     if (with_stack && chance(5)) {
       const unsigned w = wide();
+      if (chance(6)) {  // rewritten stack forms: PUSHF, PUSHA, PUSH Sreg
+        switch (pick(3)) {
+          case 0: return encode(pick(2) ? MN(PUSHF) : MN(PUSHFD), {}, out);
+          case 1: return encode(pick(2) ? MN(PUSHA) : MN(PUSHAD), {}, out);
+          default: return encode(MN(PUSH), {sreg()}, out);
+        }
+      }
       if (chance(2)) return encode(MN(POP), {r(w, true)}, out);
       return encode(MN(PUSH), {chance(3) ? imm_for(w) : r(w, false)}, out);
     }
@@ -191,7 +205,12 @@ struct Gen {
           default: return encode(MN(BSWAP), {r(32, true)}, out);
         }
       }
-      case 13: return encode(any(kNoOperand), {}, out);
+      case 13:
+        if (chance(4)) {  // rewritten reads of virtual state: MOV r,Sreg and SMSW r
+          if (chance(2)) return encode(MN(SMSW), {r(wide(), true)}, out);
+          return encode(MN(MOV), {r(wide(), true), sreg()}, out);
+        }
+        return encode(any(kNoOperand), {}, out);
       default: {  // TEST/CMP against memory to feed the flags to later CMOV/SET/Jcc
         const unsigned w = width();
         return encode(pick(2) ? MN(CMP) : MN(TEST), {m(w), r(w, false)}, out);
