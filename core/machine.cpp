@@ -29,18 +29,6 @@ class QemuI440fx : public I440fxHostBridge {
   QemuI440fx() { set_subsystem(0x1af4, 0x1100); }
 };
 
-// SeaBIOS's debug port 0x402 as QEMU's isa-debugcon answers it: reads return
-// 0xE9, which SeaBIOS checks before it keeps logging there (DebugPorts reads
-// 0xFF at 0x402 today); writes go to DebugPorts' console.
-class DebugconReadback : public IoDevice {
- public:
-  explicit DebugconReadback(IoDevice& console) : console_(console) {}
-  uint32_t io_read(uint16_t, unsigned) override { return 0xE9; }
-  void io_write(uint16_t port, unsigned size, uint32_t value) override { console_.io_write(port, size, value); }
-
- private:
-  IoDevice& console_;
-};
 }  // namespace
 
 I440fxHostBridge& Machine::host_bridge() { return *host_; }
@@ -107,8 +95,6 @@ Machine::Machine(const MachineConfig& config)
       },
       [this](int status) { request_exit(status); });
   debug_ports_->attach(io_);
-  debugcon_readback_ = std::make_unique<DebugconReadback>(*debug_ports_);
-  io_.register_ports(0x402, 1, debugcon_readback_.get());
   port92_ = std::make_unique<Port92>([this](bool on) { set_a20(on); }, [this] { return mem_.a20(); },
                                      [this] { request_reset(); });
   port92_->attach(io_);

@@ -128,7 +128,6 @@ class Machine {
   // 0xC0000-0xFFFFF (nullptr where the image does not reach: plain RAM).
   std::vector<const uint8_t*> shadow_rom_;
   std::unique_ptr<DebugPorts> debug_ports_;
-  std::unique_ptr<IoDevice> debugcon_readback_;  // port 0x402 (reads 0xE9)
   std::unique_ptr<Port92> port92_;
   std::unique_ptr<Interpreter> interp_;
   bool exit_requested_ = false;

@@ -10,7 +10,9 @@ void DebugPorts::attach(IoBus& bus) {
 }
 
 uint32_t DebugPorts::io_read(uint16_t port, unsigned) {
-  if (port == 0xe9) return 0xe9;  // presence check used by Bochs-aware guests
+  // Presence check: Bochs-aware guests read 0xE9 back from port 0xE9, and
+  // SeaBIOS reads it from 0x402 (QEMU's isa-debugcon) before logging there.
+  if (port == 0xe9 || port == 0x402) return 0xe9;
   return 0xff;
 }
 

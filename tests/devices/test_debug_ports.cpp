@@ -24,6 +24,7 @@ TEST_F(DebugPortsTest, ConsolePorts) {
   write_string(0x402, "bios");
   EXPECT_EQ(out, "hi bios");
   EXPECT_EQ(bus.read(0xe9, 1), 0xe9u);
+  EXPECT_EQ(bus.read(0x402, 1), 0xe9u);  // SeaBIOS checks this before logging
 }
 
 TEST_F(DebugPortsTest, IsaDebugExitStatus) {
