@@ -238,6 +238,8 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
       return e.read_state(k);
     case Lowering::PushSreg:
       return e.push_sreg(k);
+    case Lowering::StoreState:
+      return e.store_state(k);
     case Lowering::Fallback: {
       // A control transfer or an ends-block instruction always leaves the
       // block: whatever it did, the dispatcher looks at the new state.

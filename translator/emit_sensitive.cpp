@@ -17,6 +17,8 @@
 //           when IF was clear) and leaves the block unchained.
 //   SMSW, SLDT, STR, MOV r,Sreg (register forms): a load of the CpuState
 //           field; a 32-bit destination gets a selector zero-extended.
+//   SGDT/SIDT m (limit, then the full 32-bit base), SMSW/SLDT/STR m16,
+//   MOV m16,Sreg: CpuState stored through the TLB like any memory operand.
 //   PUSH Sreg: the selector, written as 16 bits into a slot of the operand
 //           size (the interpreter's choice), through the stack TLB path.
 //
@@ -157,6 +159,24 @@ bool Emission::push_sreg(unsigned k) {
   a.mov(host::kTmp1.r16(), seq::cpu_field(ip.target, 2));
   a.mov(x86::ptr(host::kAddr, 0, 2), host::kTmp1.r16());
   commit_stack_pointer(*this, -size);
+  a.bind(resume);
+  return true;
+}
+
+bool Emission::store_state(unsigned k) {
+  const InsnPlan& ip = plan.insns[k];
+  asmjit::Label resume = a.newLabel();
+  host_pointer(k, resume);
+  const x86::Gp v = host::kTmp1.r32();
+  if (ip.mem_size == 6) {  // DescriptorTableReg: base at +0, limit at +4
+    a.mov(v, seq::cpu_field(ip.target + 4, 4));
+    a.mov(x86::ptr(host::kAddr, 0, 2), v.r16());
+    a.mov(v, seq::cpu_field(ip.target, 4));
+    a.mov(x86::ptr(host::kAddr, 2, 4), v);
+  } else {
+    a.mov(v.r16(), seq::cpu_field(ip.target, 2));
+    a.mov(x86::ptr(host::kAddr, 0, 2), v.r16());
+  }
   a.bind(resume);
   return true;
 }

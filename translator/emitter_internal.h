@@ -116,6 +116,7 @@ struct Emission {
   bool if_change(unsigned k);
   bool read_state(unsigned k);
   bool push_sreg(unsigned k);
+  bool store_state(unsigned k);
 
   // ---- emit_native.cpp ----
   // Emits the guest instruction on host registers ([r8] for memory).

@@ -39,6 +39,7 @@ enum class Lowering : uint8_t {
   IfChange,    // CLI/STI: virtual IF, with the CPL/IOPL check inline
   ReadState,   // SMSW/SLDT/STR/MOV r,Sreg (register forms): a CpuState field
   PushSreg,    // PUSH Sreg: the selector from CpuState
+  StoreState,  // SGDT/SIDT m, SMSW/SLDT/STR m16, MOV m16,Sreg: CpuState through the store TLB path
 };
 
 struct InsnPlan {

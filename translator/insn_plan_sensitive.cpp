@@ -7,8 +7,9 @@
 // checked by the emitted code. Anything that could fault for a reason the
 // emitted code does not check stays a fallback, so exceptions stay precise:
 //  - PUSHF/POPF in V86 mode (#GP unless IOPL 3): fallback.
-//  - SLDT/STR outside protected mode (#UD): fallback; memory forms of all
-//    of these: fallback (rare).
+//  - SLDT/STR outside protected mode (#UD): fallback. Memory forms store
+//    through the TLB path like any memory operand; a failed segment check
+//    or a miss the TLB cannot fill runs the instruction in the interpreter.
 //  - CLI/STI with CPL > IOPL (V86: IOPL < 3): the inline check sends the
 //    instruction to the interpreter, which raises #GP(0).
 #include "core/cpu_state.h"
@@ -28,6 +29,9 @@ bool segment_register(const ZydisDecodedOperand& op) {
   return op.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(op.reg.value) == ZYDIS_REGCLASS_SEGMENT;
 }
 
+static_assert(offsetof(SegmentCache, selector) == 0);
+static_assert(offsetof(DescriptorTableReg, base) == 0 && offsetof(DescriptorTableReg, limit) == 4);
+
 size_t selector_offset(const ZydisDecodedOperand& op) {
   SegReg s = ES;
   switch (op.reg.value) {
@@ -44,6 +48,21 @@ size_t selector_offset(const ZydisDecodedOperand& op) {
 InsnPlan rewritten(Lowering how) {
   InsnPlan p;
   p.how = how;
+  return p;
+}
+
+bool memory_operand(const ZydisDecodedOperand& op) {
+  return op.type == ZYDIS_OPERAND_TYPE_MEMORY && op.mem.type == ZYDIS_MEMOP_TYPE_MEM &&
+         op.visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT;
+}
+
+// A store of `bytes` from CpuState at `field` to memory operand 0.
+InsnPlan store_state(size_t field, uint8_t bytes) {
+  InsnPlan p = rewritten(Lowering::StoreState);
+  p.mem_op = 0;
+  p.kind = TlbKind::Write;
+  p.mem_size = bytes;
+  p.target = static_cast<uint32_t>(field);
   return p;
 }
 
@@ -83,11 +102,22 @@ InsnPlan plan_sensitive(const GuestInsn& gi, const PlanContext& pc) {
       p.iopl_needed = static_cast<uint8_t>(!pe ? 0 : vm ? 3 : cpl);
       return p;
     }
+    case ZYDIS_MNEMONIC_SGDT:
+    case ZYDIS_MNEMONIC_SIDT:
+      if (!memory_operand(d.ops[0])) return none;
+      return store_state(d.insn.mnemonic == ZYDIS_MNEMONIC_SGDT ? offsetof(CpuState, gdtr) : offsetof(CpuState, idtr),
+                         6);
     case ZYDIS_MNEMONIC_SMSW:
     case ZYDIS_MNEMONIC_SLDT:
     case ZYDIS_MNEMONIC_STR: {
-      if (!register_operand(d.ops[0])) return none;
       if (d.insn.mnemonic != ZYDIS_MNEMONIC_SMSW && (!pe || vm)) return none;
+      if (memory_operand(d.ops[0])) {
+        const size_t field = d.insn.mnemonic == ZYDIS_MNEMONIC_SMSW   ? offsetof(CpuState, cr0)
+                             : d.insn.mnemonic == ZYDIS_MNEMONIC_SLDT ? offsetof(CpuState, ldtr)
+                                                                      : offsetof(CpuState, tr);
+        return store_state(field, 2);  // the selector is the first field of SegmentCache
+      }
+      if (!register_operand(d.ops[0])) return none;
       InsnPlan p = rewritten(Lowering::ReadState);
       if (d.insn.mnemonic == ZYDIS_MNEMONIC_SMSW) {
         p.target = offsetof(CpuState, cr0);
@@ -101,8 +131,9 @@ InsnPlan plan_sensitive(const GuestInsn& gi, const PlanContext& pc) {
       return p;
     }
     case ZYDIS_MNEMONIC_MOV: {
-      if (d.insn.operand_count_visible != 2 || !register_operand(d.ops[0]) || !segment_register(d.ops[1]))
-        return none;
+      if (d.insn.operand_count_visible != 2 || !segment_register(d.ops[1])) return none;
+      if (memory_operand(d.ops[0])) return store_state(selector_offset(d.ops[1]), 2);
+      if (!register_operand(d.ops[0])) return none;
       InsnPlan p = rewritten(Lowering::ReadState);
       p.target = static_cast<uint32_t>(selector_offset(d.ops[1]));
       p.mem_size = 2;
@@ -129,6 +160,7 @@ unsigned fallback_sites(const InsnPlan& ip) {
     case Lowering::Pop:
     case Lowering::CallDirect:
     case Lowering::Ret:
+    case Lowering::StoreState:
     case Lowering::PushAll:
     case Lowering::PopAll:
     case Lowering::Pushf:
