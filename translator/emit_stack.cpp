@@ -1,4 +1,4 @@
-// Stack instructions: PUSH r/imm, POP r, CALL rel, RET [imm16], PUSHA/POPA.
+// Stack instructions: PUSH r/imm/m, POP r, CALL rel, RET [imm16], PUSHA/POPA.
 //
 // Guest ESP lives in r12d, never in the host's rsp. The stack slot goes
 // through the same segment check and inline TLB as any memory operand (SS,
@@ -9,6 +9,7 @@
 // PUSHA/POPA are one access of eight slots: a range that wraps a 16-bit SP,
 // crosses a page or leaves the segment takes the slow path, where the
 // interpreter checks slot by slot.
+#include "core/interpreter.h"
 #include "translator/emitter_internal.h"
 
 namespace popek::dbt {
@@ -49,10 +50,20 @@ bool Emission::push(unsigned k) {
   const int32_t size = ip.mem_size;
   const ZydisDecodedOperand& op = gi.d.ops[0];
   asmjit::Label resume = a.newLabel();
+  const x86::Gp held = sized(x86::r14, size);  // PUSH m: the value, across the stack access
+  if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+    SegReg seg = Interpreter::sreg_index(op.mem.segment);
+    if (seg == SEG_NONE) seg = DS;
+    effective_address(op, gi.d.insn.address_width);
+    guarded_access(k, seg, size, TlbKind::Read, resume);  // a read: no dirty bit
+    a.mov(held, x86::ptr(host::kAddr, 0, size));
+  }
   stack_offset(*this, -size);
   guarded_access(k, SS, size, TlbKind::Write, resume);
   const x86::Mem slot = x86::ptr(host::kAddr, 0, size);
-  if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
+  if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+    a.mov(slot, held);
+  } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
     const x86::Gp r = host_register(op.reg.value);  // ESP pushes its value before the push
     if (!r.isValid() || a.mov(slot, r)) return false;
   } else {

@@ -9,7 +9,8 @@
 //    exactly the interpreter's choice.
 //  - Control transfers other than Jcc rel, JMP rel/r/m, CALL rel/r/m, near
 //    RET, LOOPcc and JCXZ are fallbacks (INT, far transfers).
-//  - PUSH/POP of memory operands (two memory accesses) are fallbacks.
+//  - POP m is a fallback (its address uses the incremented ESP); PUSH m is
+//    native (two accesses, ESP committed after both).
 #include "translator/insn_plan.h"
 
 #include <asmjit/x86.h>
@@ -200,7 +201,12 @@ InsnPlan plan_stack(const GuestInsn& gi, NativeKind kind, const PlanContext& pc)
   const ZydisDecodedOperand& op = d.ops[0];
   switch (kind) {
     case NativeKind::Push:
-      if (!is_gpr16_32(op, width) && op.type != ZYDIS_OPERAND_TYPE_IMMEDIATE) return fallback();
+      if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {  // PUSH m: read, then the stack write
+        if (op.mem.type != ZYDIS_MEMOP_TYPE_MEM || op.size != width) return fallback();
+        p.mem_op = 0;
+      } else if (!is_gpr16_32(op, width) && op.type != ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+        return fallback();
+      }
       p.how = Lowering::Push;
       return p;
     case NativeKind::Pop:

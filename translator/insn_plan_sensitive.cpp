@@ -155,8 +155,9 @@ InsnPlan plan_sensitive(const GuestInsn& gi, const PlanContext& pc) {
 
 unsigned fallback_sites(const InsnPlan& ip) {
   switch (ip.how) {
-    case Lowering::Fallback:
     case Lowering::Push:
+      return ip.mem_op >= 0 ? 2 : 1;
+    case Lowering::Fallback:
     case Lowering::Pop:
     case Lowering::CallDirect:
     case Lowering::Ret:
