@@ -181,6 +181,15 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
   switch (ip.how) {
     case Lowering::Nop:
       return true;
+    case Lowering::SetDf: {
+      // OR/AND clobber RFLAGS: the guest flags go to the stash first.
+      e.need_stash();
+      e.rflags_clobbered();
+      const x86::Mem eflags = seq::cpu_field(offsetof(CpuState, eflags), 4);
+      if (ip.target) a.or_(eflags, imm(flag::DF));
+      else a.and_(eflags, imm(~flag::DF));
+      return true;
+    }
     case Lowering::Lea:
       return e.lea(k);
     case Lowering::Native:

@@ -24,7 +24,7 @@ namespace popek::dbt {
 namespace {
 
 enum class NativeKind : uint8_t {
-  None, Generic, BitTest, Lea, Nop, Jcc, Jmp, Push, Pop, Call, Ret, Loop, String, PushAll, PopAll
+  None, Generic, BitTest, Lea, Nop, Jcc, Jmp, Push, Pop, Call, Ret, Loop, String, PushAll, PopAll, Direction
 };
 
 struct NativeRow {
@@ -68,6 +68,7 @@ constexpr NativeRow kNativeTable[] = {
     // Flag (only the arithmetic flags: host and guest agree)
     {MN(CLC), NativeKind::Generic}, {MN(STC), NativeKind::Generic}, {MN(CMC), NativeKind::Generic},
     {MN(LAHF), NativeKind::Generic}, {MN(SAHF), NativeKind::Generic},
+    {MN(CLD), NativeKind::Direction}, {MN(STD), NativeKind::Direction},
     // Misc
     {MN(NOP), NativeKind::Nop}, {MN(PAUSE), NativeKind::Nop},
     // Control
@@ -251,6 +252,10 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
   switch (kind) {
     case NativeKind::Nop:
       p.how = Lowering::Nop;
+      return p;
+    case NativeKind::Direction:
+      p.how = Lowering::SetDf;
+      p.target = d.insn.mnemonic == ZYDIS_MNEMONIC_STD;
       return p;
     case NativeKind::String: {
       if (d.insn.meta.category != ZYDIS_CATEGORY_STRINGOP || d.has_rep() || d.has_repe() || d.has_repne() ||

@@ -20,6 +20,7 @@ enum class Lowering : uint8_t {
   Native,      // same instruction on host registers (memory operand via the TLB)
   Lea,         // LEA: address arithmetic only, no access
   Nop,         // NOP/PAUSE (and hint NOPs with a memory operand: no access)
+  SetDf,       // CLD/STD: EFLAGS.DF in CpuState (the host's DF stays clear)
   CondBranch,  // Jcc rel: native condition, two exits
   DirectJump,  // JMP rel: one exit
   Push,        // PUSH r16/r32/imm

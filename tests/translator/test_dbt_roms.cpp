@@ -146,6 +146,8 @@ TEST_P(Roms, SameUnderInterpreterTranslatorAndVerify) {
               static_cast<unsigned long long>(st.interpreter_steps),
               static_cast<unsigned long long>(st.smc_invalidations),
               double(st.host_bytes) / double(st.guest_insns_translated ? st.guest_insns_translated : 1));
+  std::printf("%-13s interpreter %.1f MIPS, translator %.1f MIPS\n", "", double(ref.steps) / ref.seconds / 1e6,
+              double(dut.steps) / dut.seconds / 1e6);
   std::printf("%-13s chained %llu, unchained %llu, indirect hits %llu / misses %llu, sensitive helpers %llu, "
               "memory slow paths %llu; top fallbacks:",
               "", static_cast<unsigned long long>(st.chained_exits), static_cast<unsigned long long>(st.unchained_exits),
