@@ -203,33 +203,42 @@ void Machine::request_exit(int status) {
   }
 }
 
+uint64_t Machine::retired() const { return engine_ ? engine_->retired() : interp_->retired(); }
+
 RunOutcome Machine::run(const RunLimits& limits) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  const uint64_t start_retired = interp_->retired();
+  const uint64_t start_retired = retired();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  auto outcome = [&](StopReason r) {
+  auto outcome = [&](StopReason r, std::string message = {}) {
     RunOutcome o;
     o.reason = r;
+    o.message = std::move(message);
     o.exit_status = exit_status_;
-    o.instructions = interp_->retired() - start_retired;
+    o.instructions = retired() - start_retired;
     o.seconds = elapsed();
     return o;
   };
+  const std::function<bool()> should_stop = [this] { return exit_requested_ || reset_requested_; };
 
   uint64_t iterations = 0;
   while (!exit_requested_) {
-    uint64_t done = interp_->retired() - start_retired;
+    uint64_t done = retired() - start_retired;
     if (limits.max_instructions && done >= limits.max_instructions) return outcome(StopReason::MaxInstructions);
     uint64_t cap = 10000;
     if (limits.max_instructions) cap = std::min<uint64_t>(cap, limits.max_instructions - done);
     uint64_t budget = clock_.budget(cap);
     bool halted = false;
-    for (uint64_t i = 0; i < budget && !exit_requested_ && !reset_requested_; ++i) {
-      StepResult r = interp_->step();
-      if (r == StepResult::Halted) {
-        halted = true;
-        break;
+    if (engine_) {
+      EngineRun r = engine_->run(budget, should_stop);
+      if (r.failed) return outcome(StopReason::EngineFailure, r.message);
+      halted = r.halted;
+    } else {
+      for (uint64_t i = 0; i < budget && !should_stop(); ++i) {
+        if (interp_->step() == StepResult::Halted) {
+          halted = true;
+          break;
+        }
       }
     }
     clock_.run_expired();
@@ -241,6 +250,7 @@ RunOutcome Machine::run(const RunLimits& limits) {
       }
       ++resets_;
       reset();
+      if (engine_) engine_->after_reset();
       continue;
     }
     if (halted && !exit_requested_) {

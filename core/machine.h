@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/cpu_engine.h"
 #include "core/cpu_state.h"
 #include "core/interpreter.h"
 #include "core/io_bus.h"
@@ -52,7 +53,7 @@ struct MachineConfig {
   bool boot_menu = false;  // fw_cfg boot-menu item: SeaBIOS offers its F12 menu
 };
 
-enum class StopReason { Exit, MaxInstructions, Timeout, HaltedForever, Reset };
+enum class StopReason { Exit, MaxInstructions, Timeout, HaltedForever, Reset, EngineFailure };
 
 struct RunLimits {
   uint64_t max_instructions = 0;  // 0: no limit
@@ -61,6 +62,7 @@ struct RunLimits {
 
 struct RunOutcome {
   StopReason reason;
+  std::string message;  // EngineFailure: what the engine reported
   int exit_status = 0;
   uint64_t instructions = 0;
   double seconds = 0;
@@ -78,6 +80,11 @@ class Machine {
 
   void reset();
   RunOutcome run(const RunLimits& limits);
+  // Replaces the interpreter's step loop with another engine (null restores it).
+  void set_engine(std::unique_ptr<CpuEngine> engine) { engine_ = std::move(engine); }
+  CpuEngine* engine() { return engine_.get(); }
+  // Instructions retired by whichever engine runs the machine.
+  uint64_t retired() const;
   void request_exit(int status);
   void request_reset() { reset_requested_ = true; }
 
@@ -130,6 +137,7 @@ class Machine {
   std::unique_ptr<DebugPorts> debug_ports_;
   std::unique_ptr<Port92> port92_;
   std::unique_ptr<Interpreter> interp_;
+  std::unique_ptr<CpuEngine> engine_;
   bool exit_requested_ = false;
   int exit_status_ = 0;
   bool reset_requested_ = false;

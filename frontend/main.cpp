@@ -7,6 +7,7 @@
 
 #include "core/machine.h"
 #include "devices/disk_image.h"
+#include "frontend/engines.h"
 #include "frontend/options.h"
 #include "frontend/stats.h"
 
@@ -37,7 +38,9 @@ int main(int argc, char** argv) {
 
   MachineConfig cfg;
   cfg.ram_mb = o.ram_mb;
-  cfg.deterministic = o.deterministic;
+  // Verify re-executes each block under the interpreter, so time must be a
+  // function of the instruction count for RDTSC and timer reads to agree.
+  cfg.deterministic = o.deterministic || o.engine == EngineKind::Verify;
   cfg.engine = o.engine;
   cfg.no_reboot = o.no_reboot;
   std::string error;
@@ -90,6 +93,9 @@ int main(int argc, char** argv) {
   Machine machine(cfg);
   for (int i = 0; i < 2; ++i)
     if (disks[i]) machine.attach_hard_disk(i, std::move(disks[i]));
+  std::function<void(const std::string&)> block_trace;
+  if (o.trace_blocks) block_trace = [](const std::string& text) { std::fputs(text.c_str(), stderr); };
+  install_engine(machine, o.engine, std::move(block_trace));
   RunLimits limits;
   limits.max_instructions = o.max_instructions;
   limits.timeout_seconds = o.timeout_seconds;
@@ -98,7 +104,7 @@ int main(int argc, char** argv) {
   if (serial_out) std::fflush(serial_out);
   if (!o.stats_path.empty()) {
     std::string err;
-    if (!write_stats_json(o.stats_path, machine, out, "interp", err)) std::fprintf(stderr, "popek: %s\n", err.c_str());
+    if (!write_stats_json(o.stats_path, machine, out, engine_name(o.engine), err)) std::fprintf(stderr, "popek: %s\n", err.c_str());
   }
 
   const CpuState& cpu = machine.cpu();
@@ -117,6 +123,9 @@ int main(int argc, char** argv) {
     case StopReason::HaltedForever:
       std::fprintf(stderr, "popek: guest halted with interrupts disabled at %04x:%08x\n", cpu.seg[CS].selector, cpu.eip);
       return 2;
+    case StopReason::EngineFailure:
+      std::fprintf(stderr, "popek: %s\n", out.message.c_str());
+      return 3;
   }
   return 0;
 }

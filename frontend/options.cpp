@@ -35,7 +35,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
   ParseResult result;
   Options o;
   CLI::App app{"Popek: an x86 PC emulator built around a dynamic binary translator", "popek"};
-  std::string engine = "interp";
+  std::string engine = "interp";  // the default until the translator is the default engine
   std::string debugcon = "none";
   app.add_option("--bios", o.bios_path,
                  std::string("Firmware ROM image (64 KiB to 256 KiB), mapped below 4 GiB and 1 MiB; default ") +
@@ -47,7 +47,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_flag("--headless", o.headless, "Run without a window");
   app.add_option("--debugcon", debugcon, "Port 0xE9/0x402 output: stdio, file:PATH or none");
   app.add_option("--serial", o.serial, "COM1 output: stdio, file:PATH or none");
-  app.add_option("--engine", engine, "Execution engine: interp");
+  app.add_option("--engine", engine, "Execution engine: dbt (translator), interp (reference interpreter) or verify (both in lockstep)");
+  std::string trace;
+  app.add_option("--trace", trace, "Trace: blocks (each translated block, guest beside host disassembly, on stderr)");
   app.add_option("--max-instructions", o.max_instructions, "Stop after N guest instructions");
   app.add_option("--timeout", o.timeout_seconds, "Stop after SECONDS of host time");
   app.add_flag("--deterministic", o.deterministic, "Drive the virtual clock by retired instructions");
@@ -71,8 +73,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
     return result;
   };
   if (engine == "interp") o.engine = EngineKind::Interp;
-  else if (engine == "dbt" || engine == "verify")
-    return fail("--engine " + engine + ": not available in this build yet (use interp)");
+  else if (engine == "dbt") o.engine = EngineKind::Dbt;
+  else if (engine == "verify") o.engine = EngineKind::Verify;
   else return fail("--engine " + engine + ": unknown engine (expected interp, dbt or verify)");
   if (o.ram_mb < 1 || o.ram_mb > 3072) return fail("-m " + std::to_string(o.ram_mb) + ": memory size must be 1 to 3072 MiB");
   for (const auto& [name, value] : {std::pair{"--debugcon", debugcon}, std::pair{"--serial", o.serial}}) {
@@ -80,6 +82,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
       return fail(std::string(name) + " " + value + ": expected stdio, file:PATH or none");
     if (value == "file:") return fail(std::string(name) + " file: needs a path");
   }
+  if (trace == "blocks") o.trace_blocks = true;
+  else if (!trace.empty()) return fail("--trace " + trace + ": unknown trace (expected blocks)");
+  if (o.trace_blocks && o.engine != EngineKind::Dbt) return fail("--trace blocks needs --engine dbt");
   if (o.timeout_seconds < 0) return fail("--timeout must not be negative");
   if (o.bios_path.empty()) {
     o.bios_path = kDefaultBiosPath;

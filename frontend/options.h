@@ -23,6 +23,7 @@ struct Options {
   std::string debugcon = "none";  // stdio | file:PATH | none
   std::string serial = "none";    // COM1: stdio | file:PATH | none
   EngineKind engine = EngineKind::Interp;
+  bool trace_blocks = false;  // --trace blocks
   uint64_t max_instructions = 0;
   double timeout_seconds = 0;
   bool deterministic = false;

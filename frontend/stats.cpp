@@ -13,6 +13,7 @@ bool write_stats_json(const std::string& path, Machine& machine, const RunOutcom
   Interpreter& in = machine.interpreter();
   j["engine"] = engine_name;
   j["retired_instructions"] = outcome.instructions;
+  j["interpreter_retired_instructions"] = in.retired();  // incl. translator fallbacks
   j["wall_seconds"] = outcome.seconds;
   j["guest_mips"] = outcome.seconds > 0 ? outcome.instructions / outcome.seconds / 1e6 : 0.0;
   j["tlb_hits"] = in.mmu.tlb_hits();
@@ -20,6 +21,7 @@ bool write_stats_json(const std::string& path, Machine& machine, const RunOutcom
   j["unimplemented_instructions"] = in.unimplemented_count();
   j["machine_resets"] = machine.resets();
   j["virtual_time_ns"] = machine.clock().now();
+  if (CpuEngine* e = machine.engine()) j["translator"] = nlohmann::json::parse(e->stats_json());
   std::ofstream f(path);
   if (!f) {
     error = path + ": cannot write: " + std::strerror(errno);

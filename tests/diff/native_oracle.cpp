@@ -123,7 +123,7 @@ RunResult NativeExecutor::run(const std::vector<uint8_t>& code, const GuestState
   rq.code_len = static_cast<uint32_t>(code.size());
   std::memcpy(rq.regs, init.regs.data(), sizeof rq.regs);
   rq.eflags = init.eflags;
-  std::memcpy(rq.code, code.data(), code.size());
+  if (!code.empty()) std::memcpy(rq.code, code.data(), code.size());  // data() may be null
   std::memcpy(rq.data, init.data.data(), kDataSize);
   std::memcpy(rq.stack, init.stack.data(), kStackSize);
   if (!write_all(to_child_, &rq, sizeof rq) || !read_all(from_child_, &rp, sizeof rp) ||

@@ -1,0 +1,21 @@
+// Builds the execution engine a machine runs under: the reference
+// interpreter (the machine's own step loop), the translator, or both in
+// lockstep (verify).
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/cpu_engine.h"
+#include "core/machine.h"
+
+namespace popek {
+
+// Installs the engine for `kind` on `machine`. `block_trace`, when set,
+// receives each translated block's guest/host disassembly (--trace blocks).
+void install_engine(Machine& machine, EngineKind kind,
+                    std::function<void(const std::string&)> block_trace = {});
+
+const char* engine_name(EngineKind kind);
+
+}  // namespace popek
