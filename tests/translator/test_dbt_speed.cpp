@@ -89,5 +89,45 @@ TEST_F(Speed, RecursiveCalls) {
               static_cast<unsigned long long>(st.indirect_misses), static_cast<unsigned long long>(st.fallbacks));
 }
 
+TEST_F(Speed, SensitiveLoop) {
+  flat32();
+  // PUSHF/CLI/STI/POPF, SMSW, IN and an indirect CALL in a loop: the
+  // rewritten sensitive instructions and the targeted I/O helper. POPF and
+  // STI end their blocks (unchained), so the dispatcher runs every iteration.
+  load(0x1000, {
+                   0xb9, 0xa0, 0x86, 0x01, 0x00,  // mov ecx, 100000
+                   0xbe, 0x40, 0x10, 0x00, 0x00,  // mov esi, fn
+                   // loop:
+                   0x9c,              // pushfd
+                   0xfa,              // cli
+                   0x0f, 0x01, 0xe0,  // smsw eax
+                   0xe4, 0x80,        // in al, 0x80
+                   0xff, 0xd6,        // call esi
+                   0x9d,              // popfd
+                   0xfb,              // sti
+                   0xfa,              // cli (in the shadow: run by the interpreter)
+                   0x49,              // dec ecx
+                   0x75, 0xf1,        // jnz loop
+                   0xf4,              // hlt
+               });
+  load(0x1040, {0x01, 0xc3, 0xc3});  // fn: add ebx, eax; ret
+  double t_ref = seconds_of([&] {
+    ref_steps = 0;
+    while (ref.interp.step() != StepResult::Halted) ++ref_steps;
+  });
+  double t_dbt = seconds_of([&] { dbt_result = dbt->run(100000000); });
+  expect_same(0x7f000, 0x1000);
+  const double insns = static_cast<double>(ref_steps);
+  const auto& st = dbt->stats();
+  std::printf("sensitive loop: %.0f guest instructions; interpreter %.1f MIPS, translator %.1f MIPS (%.1fx); "
+              "%llu fallbacks, %llu sensitive helper calls, %llu interpreter steps, %llu chained exits, "
+              "%llu indirect hits\n",
+              insns, insns / t_ref / 1e6, insns / t_dbt / 1e6, t_ref / t_dbt,
+              static_cast<unsigned long long>(st.fallbacks),
+              static_cast<unsigned long long>(st.sensitive_helper_calls),
+              static_cast<unsigned long long>(st.interpreter_steps),
+              static_cast<unsigned long long>(st.chained_exits), static_cast<unsigned long long>(st.indirect_hits));
+}
+
 }  // namespace
 }  // namespace popek::test
