@@ -83,6 +83,16 @@ TEST(Options, Disks) {
   EXPECT_FALSE(r.options->snapshot);
 }
 
+TEST(Options, Engines) {
+  EXPECT_EQ(parse({"--bios", "x", "--engine", "dbt"}).options->engine, EngineKind::Dbt);
+  EXPECT_EQ(parse({"--bios", "x", "--engine", "verify"}).options->engine, EngineKind::Verify);
+  ParseResult traced = parse({"--bios", "x", "--engine", "dbt", "--trace", "blocks"});
+  ASSERT_TRUE(traced.options) << traced.message;
+  EXPECT_TRUE(traced.options->trace_blocks);
+  expect_error(parse({"--bios", "x", "--trace", "blocks"}), "needs --engine dbt");
+  expect_error(parse({"--bios", "x", "--engine", "dbt", "--trace", "flags"}), "unknown trace");
+}
+
 TEST(Options, HelpIsNotAnError) {
   ParseResult r = parse({"--help"});
   EXPECT_FALSE(r.options);
