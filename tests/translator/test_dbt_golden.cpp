@@ -161,6 +161,100 @@ TEST_F(Golden, SmswAndMovFromSregAreLoads) {
   EXPECT_EQ(host_code_of(*dbt, 1), "movzx ecx, word ptr [r15+0x4C]\n");
 }
 
+TEST_F(Golden, LoopTouchesNoFlags) {
+  flat32();
+  load(0x1000, {0x40, 0xe2, 0xfd, 0xf4});  // l: inc eax; loop l; hlt
+  EXPECT_EQ(host_code_of(*dbt, 1), 
+            // LEA and JECXZ: the guest flags stay in RFLAGS (no stash, no restore).
+            "lea ecx, [rcx-0x01]\n"
+            "jecxz <+0x57>\n"
+            "jmp <+0x3c>\n"
+            "mov r9, <imm64>\n"
+            "mov [r13+0x28], r9\n"
+            "mov dword ptr [r15+0x20], 0x1000\n"
+            "jmp exit_spill\n"
+            "jmp <+0x5c>\n"
+            "mov r9, <imm64>\n"
+            "mov [r13+0x28], r9\n"
+            "mov dword ptr [r15+0x20], 0x1003\n"
+            "jmp exit_spill\n");
+}
+
+TEST_F(Golden, JmpRegisterThroughTheIndirectCache) {
+  flat32();
+  load(0x1000, {0xff, 0xe6});  // jmp esi
+  EXPECT_EQ(host_code_of(*dbt, 0), 
+            "mov r9d, esi\n"
+            "add qword ptr [r13+0x90C8], 0x01\n"  // indirect lookups (statistics)
+            "mov r11d, r9d\n"
+            "and r11d, 0xFF\n"
+            "shl r11d, 0x04\n"
+            "mov r8, [r13+r11*1+0x80C8]\n"
+            "cmp r9d, [r13+r11*1+0x80C0]\n"
+            "cmovnz r8, [r13+0x30]\n"  // miss: the ib_miss routine
+            "mov r11, rax\n"
+            "mov rax, r10\n"
+            "cmp al, 0x81\n"
+            "sahf\n"
+            "mov rax, r11\n"
+            "jmp r8\n"
+            "jmp exit_spill\n");
+}
+
+TEST_F(Golden, CliStiAtCpl0) {
+  flat32();
+  load(0x1000, {0xfa, 0xf4});  // cli; hlt
+  EXPECT_EQ(host_code_of(*dbt, 0), 
+            "and dword ptr [r15+0x24], 0xFFFFFDFF\n"
+            "mov r11, rax\n"
+            "mov rax, r10\n"
+            "cmp al, 0x81\n"
+            "sahf\n"
+            "mov rax, r11\n"
+            "jmp <+0x3c>\n"
+            "mov r9, <imm64>\n"
+            "mov [r13+0x28], r9\n"
+            "mov dword ptr [r15+0x20], 0x1001\n"
+            "jmp exit_spill\n");
+  flat32();
+  load(0x1000, {0xfb, 0xf4});  // sti; hlt
+  dbt->flush();
+  EXPECT_EQ(host_code_of(*dbt, 0), 
+            // The shadow only when IF was clear; an unchained exit.
+            "test dword ptr [r15+0x24], 0x200\n"
+            "jnz <+0x41>\n"
+            "mov byte ptr [r15+0xCB], 0x01\n"
+            "or dword ptr [r15+0x24], 0x200\n"
+            "mov r11, rax\n"
+            "mov rax, r10\n"
+            "cmp al, 0x81\n"
+            "sahf\n"
+            "mov rax, r11\n"
+            "mov dword ptr [r15+0x20], 0x1001\n"
+            "jmp exit_spill\n");
+}
+
+TEST_F(Golden, CliAtCpl3ChecksIopl) {
+  flat32(3);
+  load(0x1000, {0xfa, 0xf4});  // cli; hlt
+  EXPECT_EQ(host_code_of(*dbt, 0), 
+            "mov r9d, [r15+0x24]\n"
+            "and r9d, 0x3000\n"
+            "cmp r9d, 0x3000\n"
+            "jb <+0x95>\n"  // IOPL < CPL: the interpreter raises #GP(0)
+            "and dword ptr [r15+0x24], 0xFFFFFDFF\n"
+            "mov r11, rax\n"
+            "mov rax, r10\n"
+            "cmp al, 0x81\n"
+            "sahf\n"
+            "mov rax, r11\n"
+            "jmp <+0x54>\n"
+            "mov r9, <imm64>\n"
+            "mov [r13+0x28], r9\n"
+            "mov dword ptr [r15+0x20], 0x1001\n"
+            "jmp exit_spill\n");
+}
+
 TEST_F(Golden, ChainedJmp) {
   flat32();
   load(0x1000, {0x49, 0x75, 0xfd, 0xf4});  // loop: dec ecx; jnz loop; hlt
