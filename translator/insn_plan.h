@@ -70,7 +70,8 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc);
 // The rewriting of sensitive instructions (insn_plan_sensitive.cpp): a
 // plan, or a Fallback plan when the form or mode is not rewritten.
 InsnPlan plan_sensitive(const GuestInsn& gi, const PlanContext& pc);
-// Fallback sites (cold interpreter paths) the lowering of `ip` needs.
+// Fallback sites (cold interpreter paths) the lowering of `ip` needs
+// (insn_plan.cpp).
 unsigned fallback_sites(const InsnPlan& ip);
 
 // asmjit's x86 instruction id for a Zydis mnemonic, or 0.

@@ -153,34 +153,4 @@ InsnPlan plan_sensitive(const GuestInsn& gi, const PlanContext& pc) {
   }
 }
 
-unsigned fallback_sites(const InsnPlan& ip) {
-  switch (ip.how) {
-    case Lowering::Push:
-      return ip.mem_op >= 0 ? 2 : 1;
-    case Lowering::Fallback:
-    case Lowering::Pop:
-    case Lowering::CallDirect:
-    case Lowering::Ret:
-    case Lowering::StoreState:
-    case Lowering::PushAll:
-    case Lowering::PopAll:
-    case Lowering::Pushf:
-    case Lowering::Popf:
-    case Lowering::PushSreg:
-      return 1;
-    case Lowering::Native:
-      return ip.mem_op >= 0 ? 1 : 0;
-    case Lowering::JumpIndirect:
-      return 1;
-    case Lowering::StringOp:
-      return ip.string_accesses;  // 1 (STOS, LODS) or 2 (MOVS)  // the target's memory read, or the CS limit check
-    case Lowering::CallIndirect:
-      return 2;  // the target's read (or limit check), the stack write
-    case Lowering::IfChange:
-      return ip.iopl_needed ? 1 : 0;
-    default:
-      return 0;
-  }
-}
-
 }  // namespace popek::dbt
