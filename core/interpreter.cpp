@@ -352,6 +352,27 @@ bool Interpreter::try_deliver_external_interrupt() {
   return true;
 }
 
+void Interpreter::run_decoded(const DecodedInsn& d) {
+  cur = &d;
+  next_eip = insn_eip + d.insn.length;
+  if (!code32()) next_eip &= 0xffff;
+  execute(d);
+  cpu.eip = next_eip;
+  cpu.eflags &= ~flag::RF;
+}
+
+std::optional<GuestFault> Interpreter::execute_one() {
+  insn_eip = cpu.eip;
+  try {
+    run_decoded(fetch_decode_cached());
+  } catch (const GuestFault& f) {
+    cur = nullptr;
+    return f;
+  }
+  cur = nullptr;
+  return std::nullopt;
+}
+
 StepResult Interpreter::step() {
   try {
     if (cpu.inhibit_irq) {
@@ -376,13 +397,7 @@ StepResult Interpreter::step() {
     suppress_single_step = false;
     try {
       if ((cpu.dr[7] & 0xff) && !(cpu.eflags & flag::RF)) check_instruction_breakpoints();
-      const DecodedInsn& d = fetch_decode_cached();
-      cur = &d;
-      next_eip = insn_eip + d.insn.length;
-      if (!code32()) next_eip &= 0xffff;
-      execute(d);
-      cpu.eip = next_eip;
-      cpu.eflags &= ~flag::RF;
+      run_decoded(fetch_decode_cached());
       ++retired_;
       clock.retire(1);
       if (single_step && !suppress_single_step) {

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -215,12 +216,21 @@ class Interpreter {
   const DecodedInsn& fetch_decode_cached();
   uint64_t decode_cache_hits() const { return dcache_hits_; }
 
+  // Runs the instruction at CS:EIP through its handler and commits it as
+  // step() does, but hands a fault back instead of delivering it (the CPU is
+  // then as it was before the instruction). Takes no interrupt, breakpoint
+  // or single-step trap and does not advance the clock: for tests and
+  // harnesses that inspect faults as data.
+  std::optional<GuestFault> execute_one();
+
   // Delivers `f` (raised while executing the current instruction),
   // escalating to #DF and triple fault per the SDM's double-fault table.
   void deliver_fault(const GuestFault& f);
 
  private:
   bool try_deliver_external_interrupt();
+  // Executes a decoded instruction at insn_eip and commits EIP (faults unwind).
+  void run_decoded(const DecodedInsn& d);
   void execute(const DecodedInsn& d);
 
   struct DecodeCacheEntry {

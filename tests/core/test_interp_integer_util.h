@@ -24,23 +24,7 @@ class IntegerTest : public ::testing::Test, public InterpFixture {
   // success EIP advances like step() would.
   std::optional<GuestFault> try_exec(std::initializer_list<uint8_t> code) {
     load(cpu.seg[CS].base + cpu.eip, code);
-    DecodedInsn d;
-    interp.insn_eip = cpu.eip;
-    try {
-      interp.fetch_decode(d);
-      interp.cur = &d;
-      interp.next_eip = cpu.eip + d.insn.length;
-      if (!interp.code32()) interp.next_eip &= 0xffff;
-      InsnHandler h = interp.handlers().get(d.insn.mnemonic);
-      if (!h) raise_fault(vec::UD);
-      h(interp, d);
-      cpu.eip = interp.next_eip;
-    } catch (const GuestFault& f) {
-      interp.cur = nullptr;
-      return f;
-    }
-    interp.cur = nullptr;
-    return std::nullopt;
+    return interp.execute_one();
   }
 
   // Real-mode IVT entry `vector` → seg:off.

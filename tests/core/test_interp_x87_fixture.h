@@ -92,23 +92,7 @@ class X87Test : public ::testing::Test, public InterpFixture {
   std::optional<GuestFault> run(const Bytes& code) {
     if (cpu.eip >= 0x2000) cpu.eip = 0x1000;
     load(cpu.seg[CS].base + cpu.eip, code);
-    DecodedInsn d;
-    interp.insn_eip = cpu.eip;
-    try {
-      interp.fetch_decode(d);
-      interp.cur = &d;
-      interp.next_eip = cpu.eip + d.insn.length;
-      if (!interp.code32()) interp.next_eip &= 0xffff;
-      InsnHandler h = interp.handlers().get(d.insn.mnemonic);
-      if (!h) raise_fault(vec::UD);
-      h(interp, d);
-      cpu.eip = interp.next_eip;
-    } catch (const GuestFault& f) {
-      interp.cur = nullptr;
-      return f;
-    }
-    interp.cur = nullptr;
-    return std::nullopt;
+    return interp.execute_one();
   }
   void ok(const Bytes& code) {
     auto f = run(code);
