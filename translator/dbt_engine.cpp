@@ -156,7 +156,10 @@ bool DbtEngine::interrupt_deliverable() const {
 }
 
 bool DbtEngine::needs_interpreter() const {
-  return cpu_.halted || cpu_.inhibit_irq || (cpu_.eflags & (flag::TF | flag::RF)) || interrupt_deliverable();
+  // Armed DR0-DR3 breakpoints (DR7 L0-3/G0-3) are matched by the
+  // interpreter's step loop only, so translated code does not run then.
+  return cpu_.halted || cpu_.inhibit_irq || (cpu_.eflags & (flag::TF | flag::RF)) || (cpu_.dr[7] & 0xff) ||
+         interrupt_deliverable();
 }
 
 // ---------------------------------------------------------------- translation
