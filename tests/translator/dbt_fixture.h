@@ -16,51 +16,14 @@
 #include "core/interpreter.h"
 #include "core/io_bus.h"
 #include "core/physical_memory.h"
+#include "tests/core/interp_fixture.h"
 #include "translator/dbt_engine.h"
 
 namespace popek::test {
 
-struct BareGuest {
-  CpuState cpu{};
-  PhysicalMemory mem{16u << 20};
-  IoBus io;
-  VirtualClock clock{true};
-  Interpreter interp{cpu, mem, io, clock, nullptr};
-
-  BareGuest() { interp.reset(); }
-
-  void real_mode(uint32_t code_at) {
-    interp.reset();
-    for (int s = 0; s < 6; ++s) {
-      cpu.seg[s].selector = 0;
-      cpu.seg[s].base = 0;
-      cpu.seg[s].limit = 0xffff;
-    }
-    cpu.eip = code_at;
-    cpu.regs[ESP] = 0x8000;
-  }
-
-  void flat32(unsigned cpl, uint32_t code_at) {
-    interp.reset();
-    cpu.cr0 |= cr0::PE;
-    const uint16_t dpl = static_cast<uint16_t>(cpl << seg_attr::DPL_SHIFT);
-    for (int s = 0; s < 6; ++s) {
-      cpu.seg[s].selector = static_cast<uint16_t>((s == CS ? 0x08 : 0x10) | cpl);
-      cpu.seg[s].base = 0;
-      cpu.seg[s].limit = 0xffffffffu;
-      cpu.seg[s].attr = seg_attr::P | seg_attr::S | seg_attr::DB | seg_attr::G | dpl | 0x3;
-    }
-    cpu.seg[CS].attr = seg_attr::P | seg_attr::S | seg_attr::DB | seg_attr::G | dpl | seg_attr::CODE |
-                       seg_attr::READABLE | seg_attr::ACCESSED;
-    cpu.cpl = static_cast<uint8_t>(cpl);
-    cpu.eip = code_at;
-    cpu.regs[ESP] = 0x80000;
-  }
-
-  void load(uint32_t addr, const std::vector<uint8_t>& bytes) {
-    mem.write_bytes(addr, bytes.data(), static_cast<uint32_t>(bytes.size()));
-  }
-};
+// A bare guest is the interpreter tests' fixture: CPU, memory, I/O bus and
+// a deterministic clock, put into real mode or flat 32-bit protected mode.
+using BareGuest = InterpFixture;
 
 // Differences between two CPU states, one line each ("" when equal).
 inline std::string diff_cpu(const CpuState& ref, const CpuState& dut) {
