@@ -6,4 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh build
-exec build/popek --headless --bios build/roms/demo.bin --debugcon stdio --timeout 30 "$@"
+status=0
+build/popek --headless --bios build/roms/demo.bin --debugcon stdio --timeout 30 "$@" || status=$?
+# The demo ROM reports PASS through port 0xF4 with v=0, which is exit status 1
+# ((v << 1) | 1, as QEMU's isa-debug-exit); that is this job's success.
+if [ "$status" -eq 1 ]; then exit 0; fi
+exit "$status"
