@@ -275,22 +275,34 @@ void CmosRtc::write_time_field(uint8_t index, uint8_t value) {
 // Register access
 // ----------------------------------------------------------------------------
 
+namespace {
+// The time and date bytes, kept by the clock rather than in plain RAM.
+bool is_time_field(uint8_t index) {
+  switch (index) {
+    case CmosRtc::kSeconds:
+    case CmosRtc::kMinutes:
+    case CmosRtc::kHours:
+    case CmosRtc::kDayOfWeek:
+    case CmosRtc::kDayOfMonth:
+    case CmosRtc::kMonth:
+    case CmosRtc::kYear:
+    case CmosRtc::kCentury:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
 uint8_t CmosRtc::read_register(uint8_t index) {
   index &= 0x7F;
+  if (is_time_field(index)) {
+    sync();
+    uint8_t v = 0;
+    render_time(index, &v);
+    return v;
+  }
   switch (index) {
-    case kSeconds:
-    case kMinutes:
-    case kHours:
-    case kDayOfWeek:
-    case kDayOfMonth:
-    case kMonth:
-    case kYear:
-    case kCentury: {
-      sync();
-      uint8_t v = 0;
-      render_time(index, &v);
-      return v;
-    }
     case kRegA: {
       sync();
       const bool uip = updating() && clock_.now() + kUipWindowNs >= next_update_ns_;
@@ -312,18 +324,12 @@ uint8_t CmosRtc::read_register(uint8_t index) {
 
 void CmosRtc::write_register(uint8_t index, uint8_t value) {
   index &= 0x7F;
+  if (is_time_field(index)) {
+    sync();
+    write_time_field(index, value);
+    return;
+  }
   switch (index) {
-    case kSeconds:
-    case kMinutes:
-    case kHours:
-    case kDayOfWeek:
-    case kDayOfMonth:
-    case kMonth:
-    case kYear:
-    case kCentury:
-      sync();
-      write_time_field(index, value);
-      break;
     case kRegA: {
       sync();
       const bool was_running = divider_running();
