@@ -101,8 +101,9 @@ uint32_t Mmu::read(uint32_t linear, unsigned size, AccessType type, bool user) {
 }
 
 uint64_t Mmu::read64(uint32_t linear, bool user) {
-  uint32_t lo_page = translate(linear, AccessType::Read, user);
-  (void)lo_page;
+  // Both ends are translated first, so a #PF on the second page happens
+  // before any byte (possibly MMIO) is read.
+  translate(linear, AccessType::Read, user);
   translate(linear + 7, AccessType::Read, user);
   uint64_t lo = read(linear, 4, AccessType::Read, user);
   uint64_t hi = read(linear + 4, 4, AccessType::Read, user);
