@@ -1,5 +1,6 @@
 #include "core/physical_memory.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace popek {
@@ -151,12 +152,35 @@ void PhysicalMemory::write_slow(uint32_t pa, unsigned size, uint32_t value) {
   }
 }
 
+// Bulk copies go a page at a time: a page with a direct pointer is copied
+// with memcpy; code-protected, ROM, MMIO and unmapped pages go byte by byte
+// through the slow path, which applies their rules (SMC hook, drop, device).
 void PhysicalMemory::write_bytes(uint32_t pa, const uint8_t* src, uint32_t len) {
-  for (uint32_t i = 0; i < len; ++i) write_slow(pa + i, 1, src[i]);
+  while (len) {
+    uint32_t chunk = std::min(len, kPageSize - (pa & (kPageSize - 1)));
+    if (uint8_t* p = host_ptr_write(pa)) {
+      std::memcpy(p, src, chunk);
+    } else {
+      for (uint32_t i = 0; i < chunk; ++i) write_slow(pa + i, 1, src[i]);
+    }
+    pa += chunk;
+    src += chunk;
+    len -= chunk;
+  }
 }
 
 void PhysicalMemory::read_bytes(uint32_t pa, uint8_t* dst, uint32_t len) {
-  for (uint32_t i = 0; i < len; ++i) dst[i] = static_cast<uint8_t>(read_slow(pa + i, 1));
+  while (len) {
+    uint32_t chunk = std::min(len, kPageSize - (pa & (kPageSize - 1)));
+    if (const uint8_t* p = host_ptr_read(pa)) {
+      std::memcpy(dst, p, chunk);
+    } else {
+      for (uint32_t i = 0; i < chunk; ++i) dst[i] = static_cast<uint8_t>(read_slow(pa + i, 1));
+    }
+    pa += chunk;
+    dst += chunk;
+    len -= chunk;
+  }
 }
 
 }  // namespace popek

@@ -2,6 +2,8 @@
 // page (chipset shadowing), with the fast path and code-page protection kept.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <vector>
 
 #include "core/physical_memory.h"
@@ -93,6 +95,36 @@ TEST_F(ShadowTest, CodeProtectionSurvivesRemap) {
 TEST_F(ShadowTest, OutOfRangePageIgnored) {
   mem.set_page_access(PhysicalMemory::kPages, rom.data(), nullptr);
   EXPECT_EQ(mem.page_read_pointer(PhysicalMemory::kPages), nullptr);
+}
+
+}  // namespace
+}  // namespace popek
+
+namespace popek {
+namespace {
+
+// Bulk copies take the direct path on plain RAM and the slow path's rules
+// (SMC hook, dropped ROM writes) elsewhere, also across page boundaries.
+TEST(PhysicalMemoryBulk, WriteAndReadBytesAcrossPageKinds) {
+  PhysicalMemory mem(1u << 20);
+  int hook_bytes = 0;
+  mem.set_code_write_hook([](void* ctx, uint32_t, unsigned size) { *static_cast<int*>(ctx) += size; }, &hook_bytes);
+  mem.protect_code_page(0x2);
+  std::vector<uint8_t> src(3 * 4096);
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(i * 7);
+  mem.write_bytes(0x1800, src.data(), static_cast<uint32_t>(src.size()));  // pages 1..4
+  EXPECT_EQ(hook_bytes, 4096);  // every byte of the code page went through the hook
+  std::vector<uint8_t> back(src.size());
+  mem.read_bytes(0x1800, back.data(), static_cast<uint32_t>(back.size()));
+  EXPECT_EQ(back, src);
+
+  const uint8_t rom[4096] = {0x5a};
+  mem.map_rom(0x8000, rom, sizeof rom);
+  uint8_t ones[16];
+  std::fill(std::begin(ones), std::end(ones), 0xff);
+  mem.write_bytes(0x8ff8, ones, sizeof ones);  // ROM half dropped, RAM half written
+  EXPECT_EQ(mem.read8(0x8ff8), 0x00);
+  EXPECT_EQ(mem.read8(0x9000), 0xff);
 }
 
 }  // namespace
