@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "devices/ata_disk.h"
 #include "devices/cmos_rtc.h"
@@ -14,6 +15,8 @@
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/uart16550.h"
+#include "devices/vga.h"
+#include "devices/vga_pci.h"
 
 namespace popek {
 
@@ -84,6 +87,26 @@ Machine::Machine(const MachineConfig& config)
   pci_->add(1, 0, isa_.get());
   pci_->add(1, 1, ide_.get());
   host_->on_pam_change([this](uint32_t base, uint32_t size, bool re, bool we) { apply_pam(base, size, re, we); });
+
+  // VGA at 00:02.0 as in QEMU: legacy ports and 0xA0000-0xBFFFF always
+  // decode; the framebuffer BAR and the ROM BAR follow the PCI registers.
+  if (config.vga) {
+    vga_ = std::make_unique<Vga>(clock_);
+    vga_->attach(io_);
+    mem_.map_mmio(Vga::kLegacyBase, Vga::kLegacySize, &vga_->legacy_memory());
+    uint32_t rom_bar = 0;
+    if (!config.vga_bios.empty()) {
+      rom_bar = vga_rom_bar_size(config.vga_bios);
+      vga_rom_ = config.vga_bios;
+      // Whole pages, so the ROM can be mapped page by page without copying.
+      vga_rom_.resize(std::max<uint32_t>(rom_bar, PhysicalMemory::kPageSize), 0);
+    }
+    vga_pci_ = std::make_unique<VgaPci>(vga_->vram_size(), rom_bar);
+    vga_pci_->on_bar_change([this](int bar, PciFunction::BarMapping old_base, PciFunction::BarMapping new_base) {
+      vga_bar_changed(bar, old_base, new_base);
+    });
+    pci_->add(2, 0, vga_pci_.get());
+  }
 
   fw_cfg_ = std::make_unique<FwCfg>();
   fw_cfg_->attach(io_);
@@ -172,6 +195,56 @@ void Machine::attach_hard_disk(int index, std::unique_ptr<DiskImage> image) {
   ide_->primary().set_device(index, std::make_unique<AtaDisk>(std::move(image), index ? "POPEK-HDB" : "POPEK-HDA"));
 }
 
+void Machine::vga_bar_changed(int bar, std::optional<uint32_t> old_base, std::optional<uint32_t> new_base) {
+  constexpr uint32_t kPage = PhysicalMemory::kPageSize;
+  if (bar == VgaPci::kFramebufferBar) {
+    const uint32_t size = vga_pci_->bar_size(bar);
+    if (old_base) mem_.unmap(*old_base, size);
+    // VRAM mapped like RAM: reads and writes need no device call, so
+    // framebuffer drawing runs at memory speed under both engines.
+    if (new_base) {
+      for (uint64_t off = 0; off < size && uint64_t{*new_base} + off < 0x100000000ull; off += kPage) {
+        uint8_t* p = off < vga_->vram_size() ? vga_->vram() + off : nullptr;
+        mem_.set_page_access(static_cast<uint32_t>((*new_base + off) >> PhysicalMemory::kPageShift), p, p);
+      }
+    }
+  } else if (bar == pci::kRomBar) {
+    const uint32_t size = vga_pci_->bar_size(bar);
+    if (old_base) mem_.unmap(*old_base, size);
+    if (new_base) {
+      for (uint64_t off = 0; off < size && uint64_t{*new_base} + off < 0x100000000ull; off += kPage) {
+        const uint8_t* p = off < vga_rom_.size() ? vga_rom_.data() + off : nullptr;
+        mem_.set_page_access(static_cast<uint32_t>((*new_base + off) >> PhysicalMemory::kPageShift), p, nullptr);
+      }
+    }
+  }
+}
+
+Machine::DeviceLock::DeviceLock(Machine& m) : m_(m) {
+  m_.lock_waiters_.fetch_add(1);
+  m_.device_mutex_.lock();
+  m_.lock_waiters_.fetch_sub(1);
+}
+
+Machine::DeviceLock::~DeviceLock() { m_.device_mutex_.unlock(); }
+
+bool Machine::render_screen(Framebuffer& out) {
+  if (!vga_) {
+    out.width = out.height = 0;
+    out.pixels.clear();
+    return false;
+  }
+  DeviceLock lock(*this);
+  vga_->render(out);
+  return true;
+}
+
+std::string Machine::screen_text() {
+  if (!vga_) return {};
+  DeviceLock lock(*this);
+  return vga_->text_screen_utf8();
+}
+
 void Machine::set_a20(bool enabled) {
   mem_.set_a20(enabled);
   cpu_.a20_enabled = enabled;
@@ -193,6 +266,7 @@ void Machine::reset() {
   host_->announce_pam();
   fw_cfg_->reset();
   debug_ports_->reset();
+  if (vga_) vga_->reset();
   reset_requested_ = false;
 }
 
@@ -223,6 +297,11 @@ RunOutcome Machine::run(const RunLimits& limits) {
 
   uint64_t iterations = 0;
   while (!exit_requested_) {
+    // Hand the device lock to a thread waiting for it (render_screen), then
+    // hold it for this slice. std::mutex is not fair, so without the wait
+    // this loop could take it back before the waiter wakes.
+    while (lock_waiters_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+    std::lock_guard<std::mutex> slice_lock(device_mutex_);
     uint64_t done = retired() - start_retired;
     if (limits.max_instructions && done >= limits.max_instructions) return outcome(StopReason::MaxInstructions);
     uint64_t cap = 10000;

@@ -2,9 +2,11 @@
 // clock, devices and the execution engine; there are no globals, so several
 // machines can live in one process (tests and --engine verify rely on it).
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "core/io_bus.h"
 #include "core/physical_memory.h"
 #include "devices/debug_ports.h"
+#include "devices/vga.h"
 
 namespace popek {
 
@@ -30,6 +33,7 @@ class Piix3IsaBridge;
 class PiixIde;
 class FwCfg;
 class DiskImage;
+class VgaPci;
 
 enum class EngineKind { Interp, Dbt, Verify };
 
@@ -51,6 +55,11 @@ struct MachineConfig {
   // after "No bootable device"; -1 (QEMU's default) waits forever.
   int32_t boot_fail_wait_ms = -1;
   bool boot_menu = false;  // fw_cfg boot-menu item: SeaBIOS offers its F12 menu
+  // The VGA (QEMU's stdvga: PCI 00:02.0, 1234:1111); false: no display adapter.
+  bool vga = true;
+  // Its PCI expansion ROM (SeaVGABIOS), checked with validate_vga_bios();
+  // empty: no ROM BAR, so firmware finds no VGA BIOS.
+  std::vector<uint8_t> vga_bios;
 };
 
 enum class StopReason { Exit, MaxInstructions, Timeout, HaltedForever, Reset, EngineFailure };
@@ -79,6 +88,9 @@ class Machine {
   Machine& operator=(const Machine&) = delete;
 
   void reset();
+  // Runs the machine on the calling thread, holding the device lock (see
+  // render_screen) slice by slice: callbacks it makes (debugcon, serial)
+  // must not take DeviceLock or call render_screen/screen_text.
   RunOutcome run(const RunLimits& limits);
   // Replaces the interpreter's step loop with another engine (null restores it).
   void set_engine(std::unique_ptr<CpuEngine> engine) { engine_ = std::move(engine); }
@@ -103,6 +115,39 @@ class Machine {
   Piix3IsaBridge& isa_bridge() { return *isa_; }
   PiixIde& ide() { return *ide_; }
   FwCfg& fw_cfg() { return *fw_cfg_; }
+  bool has_vga() const { return vga_ != nullptr; }
+  Vga& vga() { return *vga_; }  // only when has_vga()
+  VgaPci& vga_pci() { return *vga_pci_; }  // only when has_vga()
+
+  // --- Display and thread safety ---
+  // run() executes on one thread. Another thread (a window frontend) may
+  // call render_screen() or take device_lock() at any time: run() holds the
+  // same mutex while the CPU executes a slice (at most 10000 instructions,
+  // usually much less) and hands it over between slices to a waiting thread.
+  // Guest writes to the VBE linear framebuffer go straight to VRAM (it is
+  // mapped like RAM), so a picture may show a frame being drawn (tearing),
+  // never freed or out-of-bounds memory.
+  //
+  // Renders the current picture into `out` (resized as needed; reusing one
+  // Framebuffer across frames avoids allocation). Returns false, leaving
+  // `out` empty, when the machine has no VGA. Thread-safe as above; the
+  // cost is one pass over the visible pixels (about 1 ms for 720x400 text).
+  bool render_screen(Framebuffer& out);
+  // The text-mode screen as UTF-8 lines (Vga::text_screen_utf8); empty in
+  // graphics modes or without a VGA. Thread-safe as above.
+  std::string screen_text();
+  // The mutex run() holds while the CPU runs: lock it to touch devices
+  // (inject keys, read registers) from another thread. Use DeviceLock.
+  class DeviceLock {
+   public:
+    explicit DeviceLock(Machine& m);
+    ~DeviceLock();
+    DeviceLock(const DeviceLock&) = delete;
+    DeviceLock& operator=(const DeviceLock&) = delete;
+
+   private:
+    Machine& m_;
+  };
   // Installs a hard disk on the primary IDE channel: index 0 master
   // (--hda), 1 slave (--hdb). Takes effect at once (call before run()).
   void attach_hard_disk(int index, std::unique_ptr<DiskImage> image);
@@ -115,6 +160,9 @@ class Machine {
   void set_a20(bool enabled);
   // Applies an i440FX PAM segment setting to the 0xC0000-0xFFFFF shadow area.
   void apply_pam(uint32_t base, uint32_t size, bool read_ram, bool write_ram);
+  // Follows the VGA's PCI BARs: the framebuffer (VRAM mapped like RAM) and
+  // the expansion ROM (the VGA BIOS, read-only).
+  void vga_bar_changed(int bar, std::optional<uint32_t> old_base, std::optional<uint32_t> new_base);
 
   MachineConfig config_;
   CpuState cpu_{};
@@ -131,6 +179,11 @@ class Machine {
   std::unique_ptr<Piix3IsaBridge> isa_;
   std::unique_ptr<PiixIde> ide_;
   std::unique_ptr<FwCfg> fw_cfg_;
+  std::unique_ptr<Vga> vga_;
+  std::unique_ptr<VgaPci> vga_pci_;
+  std::vector<uint8_t> vga_rom_;  // config_.vga_bios padded to the ROM BAR size
+  std::mutex device_mutex_;
+  std::atomic<int> lock_waiters_{0};  // threads waiting in DeviceLock
   // ROM pages of the firmware's low mapping, per 4 KiB page of
   // 0xC0000-0xFFFFF (nullptr where the image does not reach: plain RAM).
   std::vector<const uint8_t*> shadow_rom_;

@@ -93,6 +93,14 @@ constexpr uint16_t kMaxYres = 1600;
 constexpr uint16_t kMaxBpp = 32;
 }  // namespace vbe
 
+// A picture as XRGB8888: one uint32_t per pixel, 0x00RRGGBB, row by row,
+// top row first (width * height pixels).
+struct Framebuffer {
+  int width = 0;
+  int height = 0;
+  std::vector<uint32_t> pixels;
+};
+
 // Register file of the VGA and VBE, read by the renderer.
 struct VgaRegisters {
   uint8_t misc = 0;             // misc output: b0 I/O address select (1 = 3Dx), b1 RAM enable,
@@ -177,11 +185,19 @@ class Vga : public IoDevice {
 
   // The current picture as XRGB8888 (implemented in vga_render.cpp).
   void render(std::vector<uint32_t>& xrgb, int& width, int& height) const;
+  void render(Framebuffer& out) const { render(out.pixels, out.width, out.height); }
   // In a text mode, the characters on screen as one line per text row
   // (trailing blanks removed; bytes outside printable ASCII shown as '.',
   // blanks and NULs as ' '); empty in graphics and VBE modes. For headless
   // runs and tests that assert on what the firmware printed.
   std::string text_screen() const;
+  // The same screen with every character shown through code page 437 as
+  // UTF-8 (box drawing, accented letters, the glyphs of control codes; NUL
+  // and 0xFF as a space), trailing blanks removed; empty when not in a text
+  // mode. For --screen-text.
+  std::string text_screen_utf8() const;
+  // True in a VGA text mode (graphics bit of GC 6 clear, VBE off).
+  bool in_text_mode() const { return !vbe_linear() && !(regs_.gc[6] & 0x01); }
 
   // IoDevice.
   uint32_t io_read(uint16_t port, unsigned size) override;

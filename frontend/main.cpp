@@ -9,6 +9,8 @@
 #include "devices/disk_image.h"
 #include "frontend/engines.h"
 #include "frontend/options.h"
+#include "frontend/png_writer.h"
+#include "devices/vga_pci.h"
 #include "frontend/stats.h"
 
 using namespace popek;
@@ -56,6 +58,26 @@ int main(int argc, char** argv) {
   if (std::string problem = validate_bios(cfg.bios); !problem.empty()) {
     std::fprintf(stderr, "popek: %s: %s\n", o.bios_path.c_str(), problem.c_str());
     return 2;
+  }
+
+  // VGA BIOS: a missing default is only a warning (the machine then has a
+  // VGA without option ROM, as with a BIOS that does not run option ROMs);
+  // a missing or bad file given with --vga-bios is an error.
+  cfg.vga = o.vga;
+  if (o.vga) {
+    if (o.vga_bios_is_default && ::access(o.vga_bios_path.c_str(), F_OK) != 0) {
+      std::fprintf(stderr, "popek: warning: no VGA BIOS: %s not found (install Debian's seabios package or pass --vga-bios FILE)\n",
+                   o.vga_bios_path.c_str());
+    } else {
+      if (!read_file(o.vga_bios_path, cfg.vga_bios, error)) {
+        std::fprintf(stderr, "popek: %s\n", error.c_str());
+        return 2;
+      }
+      if (std::string problem = validate_vga_bios(cfg.vga_bios); !problem.empty()) {
+        std::fprintf(stderr, "popek: %s: %s\n", o.vga_bios_path.c_str(), problem.c_str());
+        return 2;
+      }
+    }
   }
 
   std::string sink_error;
@@ -106,6 +128,35 @@ int main(int argc, char** argv) {
     std::string err;
     if (!write_stats_json(o.stats_path, machine, out, engine_name(o.engine), err)) std::fprintf(stderr, "popek: %s\n", err.c_str());
   }
+
+  // The screen at exit, whatever stopped the run.
+  bool output_failed = false;
+  if (!o.screenshot_path.empty()) {
+    Framebuffer fb;
+    machine.render_screen(fb);
+    std::string err;
+    if (!write_png(o.screenshot_path, fb.width, fb.height, fb.pixels.data(), err)) {
+      std::fprintf(stderr, "popek: --screenshot: %s\n", err.c_str());
+      output_failed = true;
+    }
+  }
+  if (!o.screen_text_path.empty()) {
+    if (!machine.vga().in_text_mode()) {
+      std::fprintf(stderr, "popek: --screen-text: the screen is in a graphics mode; %s not written\n",
+                   o.screen_text_path.c_str());
+    } else if (std::FILE* f = std::fopen(o.screen_text_path.c_str(), "wb")) {
+      const std::string text = machine.screen_text();
+      const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+      if (std::fclose(f) != 0 || !ok) {
+        std::fprintf(stderr, "popek: --screen-text: %s: write error\n", o.screen_text_path.c_str());
+        output_failed = true;
+      }
+    } else {
+      std::fprintf(stderr, "popek: --screen-text: %s: %s\n", o.screen_text_path.c_str(), std::strerror(errno));
+      output_failed = true;
+    }
+  }
+  if (output_failed) return 2;
 
   const CpuState& cpu = machine.cpu();
   switch (out.reason) {

@@ -55,6 +55,13 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_flag("--deterministic", o.deterministic, "Drive the virtual clock by retired instructions");
   app.add_flag("--no-reboot", o.no_reboot, "Exit instead of resetting on a triple fault or reset request");
   app.add_option("--stats", o.stats_path, "Write run statistics (instructions, MIPS, TLB) as JSON to FILE");
+  std::string vga = "std";
+  app.add_option("--vga", vga, "Display adapter: std (QEMU-compatible VGA with Bochs VBE, PCI 1234:1111) or none");
+  app.add_option("--vga-bios", o.vga_bios_path,
+                 std::string("VGA BIOS (PCI option ROM behind the VGA's ROM BAR); default ") + kDefaultVgaBiosPath);
+  app.add_option("--screenshot", o.screenshot_path, "Write the screen as a PNG to FILE when the run ends");
+  app.add_option("--screen-text", o.screen_text_path,
+                 "Write the text-mode screen as UTF-8 lines (code page 437) to FILE when the run ends");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -89,6 +96,18 @@ ParseResult parse_options(int argc, const char* const* argv) {
   if (o.bios_path.empty()) {
     o.bios_path = kDefaultBiosPath;
     o.bios_is_default = true;
+  }
+  if (vga == "std") o.vga = true;
+  else if (vga == "none") o.vga = false;
+  else return fail("--vga " + vga + ": unknown display adapter (expected std or none)");
+  if (!o.vga) {
+    if (!o.vga_bios_path.empty()) return fail("--vga-bios needs a VGA (--vga std)");
+    if (!o.screenshot_path.empty()) return fail("--screenshot needs a VGA (--vga std)");
+    if (!o.screen_text_path.empty()) return fail("--screen-text needs a VGA (--vga std)");
+  }
+  if (o.vga && o.vga_bios_path.empty()) {
+    o.vga_bios_path = kDefaultVgaBiosPath;
+    o.vga_bios_is_default = true;
   }
   if (!o.hda_path.empty() && o.hda_path == o.hdb_path) return fail("--hda and --hdb name the same file " + o.hda_path);
   o.debugcon = debugcon;

@@ -11,6 +11,8 @@ namespace popek {
 
 // Firmware used when neither --bios nor --kernel is given (Debian's seabios).
 inline constexpr const char* kDefaultBiosPath = "/usr/share/seabios/bios.bin";
+// VGA BIOS used when --vga-bios is not given (Debian's seabios: SeaVGABIOS for QEMU's stdvga).
+inline constexpr const char* kDefaultVgaBiosPath = "/usr/share/seabios/vgabios-stdvga.bin";
 
 struct Options {
   std::string bios_path;       // --bios, or kDefaultBiosPath
@@ -29,6 +31,11 @@ struct Options {
   bool deterministic = false;
   bool no_reboot = false;
   std::string stats_path;  // --stats FILE.json
+  bool vga = true;               // --vga std (default) | none
+  std::string vga_bios_path;     // --vga-bios, or kDefaultVgaBiosPath
+  bool vga_bios_is_default = false;  // no --vga-bios was given
+  std::string screenshot_path;   // --screenshot PATH.png: the screen at exit
+  std::string screen_text_path;  // --screen-text PATH.txt: the text screen at exit
 };
 
 struct ParseResult {
