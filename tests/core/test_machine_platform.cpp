@@ -79,7 +79,8 @@ TEST_F(MachinePlatform, PciFunctionsSeabiosExpects) {
   EXPECT_EQ(config_read(0, 0, 0x2C, 4), 0x11001AF4u) << "QEMU subsystem ID: SeaBIOS's qemu_detect";
   EXPECT_EQ(config_read(1, 0, 0x00, 4), 0x70008086u);
   EXPECT_EQ(config_read(1, 1, 0x00, 4), 0x70108086u);
-  EXPECT_EQ(config_read(2, 0, 0x00, 2), 0xFFFFu);
+  EXPECT_EQ(config_read(2, 0, 0x00, 4), 0x11111234u) << "stdvga";
+  EXPECT_EQ(config_read(3, 0, 0x00, 2), 0xFFFFu);
 }
 
 TEST_F(MachinePlatform, FwCfgAndDebugPort) {
