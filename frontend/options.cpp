@@ -35,7 +35,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
   ParseResult result;
   Options o;
   CLI::App app{"Popek: an x86 PC emulator built around a dynamic binary translator", "popek"};
-  std::string engine = "interp";  // the default until the translator is the default engine
+  std::string engine = "dbt";
   std::string debugcon = "none";
   app.add_option("--bios", o.bios_path,
                  std::string("Firmware ROM image (64 KiB to 256 KiB), mapped below 4 GiB and 1 MiB; default ") +
@@ -47,7 +47,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_flag("--headless", o.headless, "Run without a window");
   app.add_option("--debugcon", debugcon, "Port 0xE9/0x402 output: stdio, file:PATH or none");
   app.add_option("--serial", o.serial, "COM1 output: stdio, file:PATH or none");
-  app.add_option("--engine", engine, "Execution engine: dbt (translator), interp (reference interpreter) or verify (both in lockstep)");
+  app.add_option("--engine", engine, "Execution engine: dbt (translator, the default), interp (reference interpreter) or verify (both in lockstep)");
   std::string trace;
   app.add_option("--trace", trace, "Trace: blocks (each translated block, guest beside host disassembly, on stderr)");
   app.add_option("--max-instructions", o.max_instructions, "Stop after N guest instructions");

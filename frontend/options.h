@@ -24,7 +24,7 @@ struct Options {
   bool headless = false;
   std::string debugcon = "none";  // stdio | file:PATH | none
   std::string serial = "none";    // COM1: stdio | file:PATH | none
-  EngineKind engine = EngineKind::Interp;
+  EngineKind engine = EngineKind::Dbt;
   bool trace_blocks = false;  // --trace blocks
   uint64_t max_instructions = 0;
   double timeout_seconds = 0;

@@ -29,7 +29,7 @@ TEST(Options, Defaults) {
   ASSERT_TRUE(r.options);
   EXPECT_EQ(r.options->bios_path, "x.bin");
   EXPECT_EQ(r.options->ram_mb, 32u);
-  EXPECT_EQ(r.options->engine, EngineKind::Interp);
+  EXPECT_EQ(r.options->engine, EngineKind::Dbt);
   EXPECT_EQ(r.options->debugcon, "none");
 }
 
@@ -89,7 +89,11 @@ TEST(Options, Engines) {
   ParseResult traced = parse({"--bios", "x", "--engine", "dbt", "--trace", "blocks"});
   ASSERT_TRUE(traced.options) << traced.message;
   EXPECT_TRUE(traced.options->trace_blocks);
-  expect_error(parse({"--bios", "x", "--trace", "blocks"}), "needs --engine dbt");
+  ParseResult default_traced = parse({"--bios", "x", "--trace", "blocks"});  // dbt is the default
+  ASSERT_TRUE(default_traced.options) << default_traced.message;
+  EXPECT_TRUE(default_traced.options->trace_blocks);
+  EXPECT_EQ(parse({"--bios", "x", "--engine", "interp"}).options->engine, EngineKind::Interp);
+  expect_error(parse({"--bios", "x", "--engine", "interp", "--trace", "blocks"}), "needs --engine dbt");
   expect_error(parse({"--bios", "x", "--engine", "dbt", "--trace", "flags"}), "unknown trace");
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Boots SeaBIOS headless under popek (--engine interp) and checks the debug
-# console log (SeaBIOS logs on port 0x402, the test disk prints on 0xE9).
+# Boots SeaBIOS headless under popek (--engine $POPEK_ENGINE, default dbt) and
+# checks the debug console log (SeaBIOS logs on port 0x402, the test disk
+# prints on 0xE9).
 # Usage: seabios_boot.sh POPEK BIOS BUDGET_SECONDS no-disk
 #        seabios_boot.sh POPEK BIOS BUDGET_SECONDS hda IMAGE
 #   no-disk: passes once the log shows "No bootable device" (SeaBIOS then
@@ -18,7 +19,7 @@ trap cleanup EXIT
 start=$(date +%s%N)
 elapsed() { local ms=$(( ($(date +%s%N) - start) / 1000000 )); printf '%d.%03d' $((ms / 1000)) $((ms % 1000)); }
 
-args=(--engine interp --headless --bios "$bios" --debugcon "file:$log" --timeout "$budget")
+args=(--engine "${POPEK_ENGINE:-dbt}" --headless --bios "$bios" --debugcon "file:$log" --timeout "$budget")
 case "$mode" in
   no-disk)
     "$popek" "${args[@]}" 2>"$tmp/stderr" & pid=$!
