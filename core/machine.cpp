@@ -245,6 +245,14 @@ std::string Machine::screen_text() {
   return vga_->text_screen_utf8();
 }
 
+bool Machine::flush_disks() {
+  bool ok = true;
+  for (int i = 0; i < 2; ++i) {
+    if (auto* disk = dynamic_cast<AtaDisk*>(ide_->primary().device(i))) ok = disk->image().flush() && ok;
+  }
+  return ok;
+}
+
 void Machine::set_a20(bool enabled) {
   mem_.set_a20(enabled);
   cpu_.a20_enabled = enabled;
@@ -321,6 +329,7 @@ RunOutcome Machine::run(const RunLimits& limits) {
       }
     }
     clock_.run_expired();
+    if (limits.slice_hook) limits.slice_hook();
     if (reset_requested_) {
       if (config_.no_reboot) {
         std::fprintf(stderr, "popek: machine reset requested (triple fault or reset); exiting (--no-reboot)\n");

@@ -67,6 +67,10 @@ enum class StopReason { Exit, MaxInstructions, Timeout, HaltedForever, Reset, En
 struct RunLimits {
   uint64_t max_instructions = 0;  // 0: no limit
   double timeout_seconds = 0;     // 0: no limit (host wall time)
+  // Called on the running thread between run slices (every few thousand
+  // instructions, and while the CPU idles in HLT): the frontend's point to
+  // feed input, take frames and stop the run (request_exit).
+  std::function<void()> slice_hook;
 };
 
 struct RunOutcome {
@@ -151,6 +155,9 @@ class Machine {
   // Installs a hard disk on the primary IDE channel: index 0 master
   // (--hda), 1 slave (--hdb). Takes effect at once (call before run()).
   void attach_hard_disk(int index, std::unique_ptr<DiskImage> image);
+  // Makes the guest's disk writes durable (power-off): fdatasync on
+  // write-through images. Returns false if any image failed to sync.
+  bool flush_disks();
   const MachineConfig& config() const { return config_; }
   uint64_t resets() const { return resets_; }
 
