@@ -24,7 +24,9 @@ while [ $# -gt 0 ]; do
 done
 mkdir -p "$out"
 if [ ${#names[@]} -eq 0 ]; then
-  for f in "$here"/roms/*.asm; do names+=("$(basename "$f" .asm)"); done
+  for f in "$here"/roms/*.asm; do
+    grep -q '^; popek: interactive' "$f" || names+=("$(basename "$f" .asm)")  # these wait for keys
+  done
 fi
 pass=0 fail=0
 for n in "${names[@]}"; do
