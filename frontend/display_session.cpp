@@ -4,6 +4,7 @@
 
 #include "core/machine.h"
 #include "devices/i8042.h"
+#include "devices/vga.h"
 
 namespace popek {
 
@@ -12,6 +13,21 @@ DisplaySession::DisplaySession(Machine& machine, RenderFunction render)
       render_(std::move(render)),
       engine_name_(machine.engine() ? machine.engine()->name() : "interp") {
   last_retired_ = machine_.retired();
+}
+
+std::function<void(DisplayFrame&)> DisplaySession::vga_renderer(Machine& machine) {
+  return [&machine](DisplayFrame& frame) {
+    if (!machine.has_vga()) {
+      frame.width = frame.height = 0;
+      return;
+    }
+    Framebuffer fb;
+    fb.pixels.swap(frame.pixels);  // reuse the frame's buffer
+    machine.vga().render(fb);
+    frame.pixels.swap(fb.pixels);
+    frame.width = fb.width;
+    frame.height = fb.height;
+  };
 }
 
 bool DisplaySession::take_frame(DisplayFrame& frame) {

@@ -3,7 +3,8 @@
 // between run slices (RunLimits::slice_hook), where it drains host input
 // into the 8042, makes typematic repeats, renders a frame when the UI asked
 // for one, samples the run statistics, sleeps while paused, and ends the run
-// on power-off. The UI thread only touches the queue, the flags and the
+// on power-off (on_slice runs inside Machine::run's slice, holding its
+// device lock, so a paused machine keeps the lock). The UI thread only touches the queue, the flags and the
 // published frame and statistics, each behind its own short lock, so
 // neither thread ever waits for the other's work: a slow guest leaves the UI
 // presenting its last frame, and a busy UI never holds the guest up.
@@ -41,6 +42,10 @@ struct StatsSample {
 
 class DisplaySession {
  public:
+  // Renders the machine's VGA (Vga::render, on the emulation thread inside
+  // its run slice, so without Machine::render_screen's lock).
+  static std::function<void(DisplayFrame&)> vga_renderer(Machine& machine);
+
   using RenderFunction = std::function<void(DisplayFrame&)>;
   static constexpr double kSampleSeconds = 0.25;
   static constexpr double kHistorySeconds = 30;

@@ -1,6 +1,8 @@
-// popek: the headless runner (the SDL desktop app comes later).
+// popek: runs a PC in a window (frontend/sdl_app.h) when a display exists,
+// else headless.
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 #include "devices/disk_image.h"
 #include "frontend/engines.h"
 #include "frontend/options.h"
+#include "frontend/sdl_app.h"
 #include "frontend/png_writer.h"
 #include "devices/vga_pci.h"
 #include "frontend/stats.h"
@@ -121,7 +124,30 @@ int main(int argc, char** argv) {
   RunLimits limits;
   limits.max_instructions = o.max_instructions;
   limits.timeout_seconds = o.timeout_seconds;
-  RunOutcome out = machine.run(limits);
+  // The window when there is a display to show it on; headless otherwise
+  // (no SDL initialisation at all), said once on stderr.
+  const char* no_window = o.headless                                          ? "--headless"
+                          : !std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY") ? "no DISPLAY or WAYLAND_DISPLAY"
+                          : !machine.has_vga()                                ? "--vga none"
+                                                                              : nullptr;
+  RunOutcome out{};
+  bool ran = false;
+  if (!no_window) {
+    SdlAppOptions app_options;
+    app_options.screenshot_dir = o.screenshot_dir;
+    SdlAppResult app = run_sdl_app(machine, limits, DisplaySession::vga_renderer(machine), app_options);
+    if (app.started) {
+      out = app.outcome;
+      ran = true;
+      // Closing the window is a power-off: make the disk writes durable.
+      if (app.powered_off && !machine.flush_disks()) std::fprintf(stderr, "popek: flushing the disk images failed\n");
+    } else {
+      std::fprintf(stderr, "popek: cannot open a window (%s); running headless\n", app.error.c_str());
+    }
+  } else {
+    std::fprintf(stderr, "popek: running headless (%s)\n", no_window);
+  }
+  if (!ran) out = machine.run(limits);
   if (debug_out) std::fflush(debug_out);
   if (serial_out) std::fflush(serial_out);
   if (!o.stats_path.empty()) {

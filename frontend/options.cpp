@@ -44,7 +44,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_option("--hdb", o.hdb_path, "Hard disk 1 (primary slave): raw image, writes go to the file");
   app.add_flag("--snapshot", o.snapshot, "Keep disk writes in memory; image files are never modified");
   app.add_option("-m,--memory", o.ram_mb, "Guest RAM in MiB (1 to 3072)");
-  app.add_flag("--headless", o.headless, "Run without a window");
+  app.add_flag("--headless", o.headless, "Run without a window (the default when there is no DISPLAY or WAYLAND_DISPLAY)");
+  app.add_option("--screenshot-dir", o.screenshot_dir, "Directory where the window's F12 key saves PNG screenshots (default .)");
   app.add_option("--debugcon", debugcon, "Port 0xE9/0x402 output: stdio, file:PATH or none");
   app.add_option("--serial", o.serial, "COM1 output: stdio, file:PATH or none");
   app.add_option("--engine", engine, "Execution engine: dbt (translator, the default), interp (reference interpreter) or verify (both in lockstep)");
@@ -109,6 +110,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
     o.vga_bios_path = kDefaultVgaBiosPath;
     o.vga_bios_is_default = true;
   }
+  if (struct stat st{}; ::stat(o.screenshot_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail("--screenshot-dir " + o.screenshot_dir + ": not a directory");
   if (!o.hda_path.empty() && o.hda_path == o.hdb_path) return fail("--hda and --hdb name the same file " + o.hda_path);
   o.debugcon = debugcon;
   result.options = o;

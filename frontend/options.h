@@ -36,6 +36,7 @@ struct Options {
   bool vga_bios_is_default = false;  // no --vga-bios was given
   std::string screenshot_path;   // --screenshot PATH.png: the screen at exit
   std::string screen_text_path;  // --screen-text PATH.txt: the text screen at exit
+  std::string screenshot_dir = ".";  // --screenshot-dir: where the window's F12 saves PNGs
 };
 
 struct ParseResult {

@@ -237,7 +237,7 @@ void SdlApp::present() {
 
 void SdlApp::update_title() {
   last_title_ = Clock::now();
-  std::string title = "Popek \u2014 ";
+  std::string title = "Popek - ";
   title += session_.engine_name();
   const std::vector<StatsSample> h = session_.history();
   if (!h.empty()) {
@@ -249,22 +249,22 @@ void SdlApp::update_title() {
       if (it->hit_rate >= 0) hit += it->hit_rate, ++hits;
     }
     char buf[96];
-    std::snprintf(buf, sizeof buf, " \u2014 %.0f MIPS", mips / n);
+    std::snprintf(buf, sizeof buf, " - %.0f MIPS", mips / n);
     title += buf;
     if (hits) {
-      std::snprintf(buf, sizeof buf, " \u2014 hit %.0f%%", 100 * hit / hits);
+      std::snprintf(buf, sizeof buf, " - hit %.0f%%", 100 * hit / hits);
       title += buf;
     }
     if (overlay_) {
       double peak = 0;
       for (const StatsSample& s : h) peak = std::max(peak, s.mips);
-      std::snprintf(buf, sizeof buf, " \u2014 graph 0-%g MIPS", overlay_mips_scale(peak));
+      std::snprintf(buf, sizeof buf, " - graph 0-%g MIPS", overlay_mips_scale(peak));
       title += buf;
     }
   }
-  if (!stopped_.empty()) title += " \u2014 " + stopped_;
-  else if (session_.paused()) title += " \u2014 paused (Pause resumes)";
-  if (grabbed_) title += " \u2014 Ctrl+Alt+G releases the pointer";
+  if (!stopped_.empty()) title += " - " + stopped_;
+  else if (session_.paused()) title += " - paused (Pause resumes)";
+  if (grabbed_) title += " - Ctrl+Alt+G releases the pointer";
   SDL_SetWindowTitle(window_, title.c_str());
 }
 

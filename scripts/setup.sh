@@ -10,6 +10,7 @@ PACKAGES=(
   libunicorn-dev gcc-multilib g++-multilib
   libcli11-dev nlohmann-json3-dev libpng-dev
   qemu-system-x86 seabios
+  xvfb xdotool x11-apps libx11-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2,7 +2,9 @@
 # The whole test suite: a release build with every unit, ROM and differential
 # test, then the same suite under AddressSanitizer and UBSan. Tests labelled
 # `slow` (real guests, long differential runs) run only in the release build:
-# under the sanitizers they would take most of CI's budget.
+# under the sanitizers they would take most of CI's budget. The window test
+# (label gui) runs under xvfb-run; it is registered only where xvfb-run,
+# xdotool and xwd exist, which scripts/setup.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

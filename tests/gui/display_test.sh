@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The desktop app in a real window on a virtual X server (run under xvfb-run
+# by ctest, label gui). Usage:
+#   display_test.sh POPEK DISPLAY_TEST_ROM GUI_CHECK X_CLOSE_WINDOW
+# 1. popek opens its window on the display_test ROM; the ROM's text screen is
+#    captured twice, by F12 (popek's PNG of the guest picture) and by xwd (the
+#    X window's contents), and both are checked against the expected pixels.
+# 2. The A key goes in through X (xdotool, XTEST): the ROM checks its set-1
+#    scancodes, switches to mode 13h; the window follows the mode change and
+#    is checked again, then resized to check the scaling and letterbox.
+# 3. The Up key (extended, set 2): the ROM checks E0 75 E0 F0 75 and exits
+#    with PASS (status 1).
+# 4. A second run is closed through the window manager protocol
+#    (WM_DELETE_WINDOW): power-off, status 0.
+# 5. Without DISPLAY, popek runs headless and says so once.
+set -u
+popek=$1 rom=$2 check=$3 close_window=$4
+tmp=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- popek stderr:"; cat "$tmp"/err* 2>/dev/null; echo "--- guest output:"; cat "$tmp"/con* 2>/dev/null; exit 1; }
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+  for _ in $(seq $(($3 * 20))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  fail "no '$2' in $1 after $3 s"
+}
+# The newest screenshot after the F12 key (popek prints its path).
+screenshot() {
+  local before; before=$(grep -c 'screenshot saved' "$tmp/err1" 2>/dev/null)
+  xdotool key F12
+  for _ in $(seq 100); do
+    [ "$(grep -c 'screenshot saved' "$tmp/err1")" -gt "$before" ] && break
+    sleep 0.05
+  done
+  local path; path=$(grep 'screenshot saved' "$tmp/err1" | tail -n 1 | sed 's/.*saved to //')
+  [ -f "$path" ] || fail "F12 saved no screenshot"
+  echo "$path"
+}
+window_of() {  # the window of process $1
+  local w
+  for _ in $(seq 100); do
+    w=$(xdotool search --onlyvisible --pid "$1" --name '^Popek' 2>/dev/null | head -n 1)
+    [ -n "$w" ] && { echo "$w"; return 0; }
+    sleep 0.1
+  done
+  fail "no Popek window appeared"
+}
+
+# ---- 1-3: the display test -------------------------------------------------
+"$popek" --bios "$rom" --debugcon "file:$tmp/con1" --screenshot-dir "$tmp" --timeout 90 2>"$tmp/err1" &
+pid=$!
+wid=$(window_of $pid)
+wait_for "$tmp/con1" "TEXT READY" 30
+xdotool windowfocus --sync "$wid" 2>/dev/null || true
+sleep 0.5  # a few frames at 60 Hz
+shot=$(screenshot)
+xwd -silent -id "$wid" -out "$tmp/text.xwd" || fail "xwd failed"
+"$check" text "$shot" "$rom" "2:4:1E:POPEK VGA TEXT" "4:4:4F:PRESS A KEY" || fail "text screenshot"
+"$check" window "$tmp/text.xwd" "$shot" | tee "$tmp/w1"
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "text window"
+grep -q "window: 720x400 showing 720x400" "$tmp/w1" || fail "the window is not 720x400 for 720x400 text"
+# The title's figures are updated about once a second.
+for _ in $(seq 60); do
+  title=$(xdotool getwindowname "$wid")
+  case $title in "Popek - interp - "*" MIPS"*) break ;; esac
+  sleep 0.1
+done
+echo "title: $title"
+case $title in "Popek - interp - "*" MIPS"*) ;; *) fail "title '$title' lacks the engine and MIPS" ;; esac
+
+xdotool key a
+wait_for "$tmp/con1" "MODE13 READY" 30
+sleep 0.5
+shot=$(screenshot)
+xwd -silent -id "$wid" -out "$tmp/mode13.xwd" || fail "xwd failed"
+"$check" mode13 "$shot" || fail "mode 13h screenshot"
+"$check" window "$tmp/mode13.xwd" "$shot" | tee "$tmp/w2"
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "mode 13h window"
+grep -q "window: 640x400 showing 640x400" "$tmp/w2" || fail "the window did not follow the mode change to 640x400"
+xdotool windowmove "$wid" 0 0 windowsize "$wid" 960 800  # all on screen: xwd captures only what is
+sleep 0.5
+xwd -silent -id "$wid" -out "$tmp/resized.xwd" || fail "xwd failed"
+"$check" window "$tmp/resized.xwd" "$shot" | tee "$tmp/w3"
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "resized window"
+grep -q "window: 960x800 showing 640x400" "$tmp/w3" || fail "the window was not resized to 960x800"
+
+xdotool key Up
+for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+wait $pid; status=$?
+pid=
+cat "$tmp/con1"
+[ "$status" -eq 1 ] || fail "popek exited with $status, expected 1 (PASS)"
+grep -qx "PASS display_test" "$tmp/con1" || fail "no PASS line"
+
+# ---- 4: closing the window powers off -----------------------------------------
+"$popek" --bios "$rom" --debugcon "file:$tmp/con2" --timeout 60 2>"$tmp/err2" &
+pid=$!
+wid=$(window_of $pid)
+wait_for "$tmp/con2" "TEXT READY" 30
+"$close_window" "$wid" || fail "could not send WM_DELETE_WINDOW"
+for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+wait $pid; status=$?
+pid=
+[ "$status" -eq 0 ] || fail "closing the window: exit status $status, expected 0"
+echo "window close: exit status 0"
+
+# ---- 5: no display, no window -------------------------------------------------
+demo=$(dirname "$rom")/demo.bin
+env -u DISPLAY -u WAYLAND_DISPLAY "$popek" --bios "$demo" --debugcon none --timeout 30 2>"$tmp/err3"
+status=$?
+[ "$status" -eq 1 ] || fail "headless demo: status $status"
+[ "$(grep -c 'running headless (no DISPLAY or WAYLAND_DISPLAY)' "$tmp/err3")" -eq 1 ] || fail "headless notice missing or repeated"
+echo "no display: ran headless and said so once"
+echo "PASS gui.display_test"
