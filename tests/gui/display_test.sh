@@ -63,11 +63,11 @@ grep -q "window: 720x400 showing 720x400" "$tmp/w1" || fail "the window is not 7
 # The title's figures are updated about once a second.
 for _ in $(seq 60); do
   title=$(xdotool getwindowname "$wid")
-  case $title in "Popek - interp - "*" MIPS"*) break ;; esac
+  case $title in "Popek - dbt - "*" MIPS - hit "*%*) break ;; esac
   sleep 0.1
 done
 echo "title: $title"
-case $title in "Popek - interp - "*" MIPS"*) ;; *) fail "title '$title' lacks the engine and MIPS" ;; esac
+case $title in "Popek - dbt - "*" MIPS - hit "*%*) ;; *) fail "title '$title' lacks the engine and MIPS" ;; esac
 
 xdotool key a
 wait_for "$tmp/con1" "MODE13 READY" 30
