@@ -4,6 +4,7 @@
 #include "devices/vga_render.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace popek {
 namespace vga_render {
@@ -213,35 +214,43 @@ void render_vbe(Frame& f) {
   if (bpp == 8) {
     for (unsigned c = 0; c < 256; ++c) dac_palette[c] = dac_colour(r, static_cast<uint8_t>(c));
   }
+  // vbe_fixup keeps the visible screen inside VRAM; the clamp below only
+  // guards against a register state that bypassed it.
   for (int y = 0; y < f.height; ++y) {
     uint32_t* dst = &f.out[static_cast<size_t>(y) * f.width];
     const uint64_t line = start + y * stride;
-    for (int x = 0; x < f.width; ++x) {
-      const uint64_t a = line + x * bytes_pp;
-      if (a + bytes_pp > f.vram_size) break;  // vbe_fixup keeps this from happening
-      const uint8_t* p = f.vram + a;
-      switch (bpp) {
-        case 8:
-          dst[x] = dac_palette[p[0]];
-          break;
-        case 15: {
-          const unsigned v = p[0] | (p[1] << 8);
+    if (line >= f.vram_size) break;
+    const int width = static_cast<int>(std::min<uint64_t>(f.width, (f.vram_size - line) / bytes_pp));
+    const uint8_t* p = f.vram + line;
+    // One loop per depth, so the per-pixel work is a load and a shift or two.
+    switch (bpp) {
+      case 8:
+        for (int x = 0; x < width; ++x) dst[x] = dac_palette[p[x]];
+        break;
+      case 15:
+        for (int x = 0; x < width; ++x) {
+          const unsigned v = p[2 * x] | (p[2 * x + 1] << 8);
           const unsigned r5 = (v >> 10) & 31, g5 = (v >> 5) & 31, b5 = v & 31;
           dst[x] = (((r5 << 3) | (r5 >> 2)) << 16) | (((g5 << 3) | (g5 >> 2)) << 8) |
                    ((b5 << 3) | (b5 >> 2));
-          break;
         }
-        case 16: {
-          const unsigned v = p[0] | (p[1] << 8);
+        break;
+      case 16:
+        for (int x = 0; x < width; ++x) {
+          const unsigned v = p[2 * x] | (p[2 * x + 1] << 8);
           const unsigned r5 = (v >> 11) & 31, g6 = (v >> 5) & 63, b5 = v & 31;
           dst[x] = (((r5 << 3) | (r5 >> 2)) << 16) | (((g6 << 2) | (g6 >> 4)) << 8) |
                    ((b5 << 3) | (b5 >> 2));
-          break;
         }
-        default:  // 24 and 32: B, G, R(, X) in memory
-          dst[x] = (uint32_t{p[2]} << 16) | (uint32_t{p[1]} << 8) | p[0];
-          break;
-      }
+        break;
+      case 24:  // B, G, R in memory
+        for (int x = 0; x < width; ++x)
+          dst[x] = (uint32_t{p[3 * x + 2]} << 16) | (uint32_t{p[3 * x + 1]} << 8) | p[3 * x];
+        break;
+      default:  // 32: B, G, R, X in memory, i.e. little-endian XRGB
+        std::memcpy(dst, p, static_cast<size_t>(width) * 4);
+        for (int x = 0; x < width; ++x) dst[x] &= 0x00FFFFFFu;
+        break;
     }
   }
 }
