@@ -40,6 +40,19 @@ check odd-size-disk "multiple of 512" --bios "$good_rom" --hdb "$tmp/odd.img"
 check odd-size-disk-snapshot "odd.img" --bios "$good_rom" --hda "$tmp/odd.img" --snapshot
 check directory-disk "$tmp" --bios "$good_rom" --hda "$tmp"
 check same-disk-twice "same file" --bios "$good_rom" --hda "$tmp/disk.img" --hdb "$tmp/disk.img"
+# VGA BIOS and screen outputs.
+check missing-vga-bios "novga.bin" --bios "$good_rom" --vga-bios "$tmp/novga.bin"
+check empty-vga-bios "empty" --bios "$good_rom" --vga-bios "$tmp/empty.bin"
+check not-option-rom-vga-bios "55 AA" --bios "$good_rom" --vga-bios "$tmp/odd.img"
+check oversized-vga-bios "too large" --bios "$good_rom" --vga-bios "$tmp/huge.bin"
+printf '\x55\xaa\x10' > "$tmp/short_vga.bin"; head -c 1021 /dev/zero >> "$tmp/short_vga.bin"
+check truncated-vga-bios "truncated" --bios "$good_rom" --vga-bios "$tmp/short_vga.bin"
+check directory-vga-bios "directory" --bios "$good_rom" --vga-bios "$tmp"
+check bad-vga "unknown display adapter" --bios "$good_rom" --vga cga
+check vga-bios-without-vga "needs a VGA" --bios "$good_rom" --vga none --vga-bios "$tmp/empty.bin"
+check screenshot-without-vga "needs a VGA" --bios "$good_rom" --vga none --screenshot "$tmp/s.png"
+check unwritable-screenshot "$tmp/none/s.png" --bios "$good_rom" --screenshot "$tmp/none/s.png" --max-instructions 1000
+check unwritable-screen-text "$tmp/none/s.txt" --bios "$good_rom" --screen-text "$tmp/none/s.txt" --max-instructions 1000
 if command -v flock >/dev/null; then
   # Another holder of an exclusive lock on the image: popek must refuse it.
   flock -x "$tmp/disk.img" sleep 2 & locker=$!
