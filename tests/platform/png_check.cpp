@@ -1,7 +1,8 @@
 // png_check: decodes a PNG with libpng and checks its size and pixels, for
 // the screenshot tests (tests/platform/vga_screenshot.sh, seabios_screen.sh).
-//   png_check FILE.png WIDTH HEIGHT [--not-blank] [X,Y=RRGGBB ...]
-// --not-blank requires at least two different colours. Prints every
+//   png_check FILE.png WIDTH HEIGHT [--not-blank] [--contains RRGGBB] [X,Y=RRGGBB ...]
+// --not-blank requires at least two different colours, --contains one pixel
+// of the given colour somewhere. Prints every
 // mismatch and exits 1 if there is one, 2 on bad usage or an unreadable file.
 #include <png.h>
 
@@ -56,7 +57,7 @@ bool decode(std::FILE* f, Image* img, std::vector<png_byte>* rows_storage) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: png_check FILE.png WIDTH HEIGHT [--not-blank] [X,Y=RRGGBB ...]\n");
+    std::fprintf(stderr, "usage: png_check FILE.png WIDTH HEIGHT [--not-blank] [--contains RRGGBB] [X,Y=RRGGBB ...]\n");
     return 2;
   }
   std::FILE* f = std::fopen(argv[1], "rb");
@@ -85,6 +86,16 @@ int main(int argc, char** argv) {
       std::set<uint32_t> colours(img.rgb.begin(), img.rgb.end());
       if (colours.size() < 2) {
         std::printf("FAIL the picture is one colour (%06X)\n", img.rgb.empty() ? 0 : img.rgb[0]);
+        ++failures;
+      }
+      continue;
+    }
+    if (arg == "--contains" && i + 1 < argc) {
+      const uint32_t want = static_cast<uint32_t>(std::strtoul(argv[++i], nullptr, 16));
+      bool found = false;
+      for (uint32_t c : img.rgb) found = found || c == want;
+      if (!found) {
+        std::printf("FAIL no pixel has colour %06X\n", want);
         ++failures;
       }
       continue;
