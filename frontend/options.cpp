@@ -106,6 +106,17 @@ ParseResult parse_options(int argc, const char* const* argv) {
     if (!o.screenshot_path.empty()) return fail("--screenshot needs a VGA (--vga std)");
     if (!o.screen_text_path.empty()) return fail("--screen-text needs a VGA (--vga std)");
   }
+  // Screen outputs are written when the run ends: refuse a path whose
+  // directory does not exist now rather than after a long run.
+  for (const auto& [name, path] : {std::pair{"--screenshot", o.screenshot_path}, std::pair{"--screen-text", o.screen_text_path}}) {
+    if (path.empty()) continue;
+    const size_t slash = path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (struct stat st{}; ::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return fail(std::string(name) + " " + path + ": directory " + dir + " does not exist");
+    if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      return fail(std::string(name) + " " + path + ": is a directory");
+  }
   if (o.vga && o.vga_bios_path.empty()) {
     o.vga_bios_path = kDefaultVgaBiosPath;
     o.vga_bios_is_default = true;

@@ -51,8 +51,9 @@ check directory-vga-bios "directory" --bios "$good_rom" --vga-bios "$tmp"
 check bad-vga "unknown display adapter" --bios "$good_rom" --vga cga
 check vga-bios-without-vga "needs a VGA" --bios "$good_rom" --vga none --vga-bios "$tmp/empty.bin"
 check screenshot-without-vga "needs a VGA" --bios "$good_rom" --vga none --screenshot "$tmp/s.png"
-check unwritable-screenshot "$tmp/none/s.png" --headless --bios "$good_rom" --screenshot "$tmp/none/s.png" --max-instructions 1000
-check unwritable-screen-text "$tmp/none/s.txt" --headless --bios "$good_rom" --screen-text "$tmp/none/s.txt" --max-instructions 1000
+check unwritable-screenshot "$tmp/none/s.png" --bios "$good_rom" --screenshot "$tmp/none/s.png"
+check unwritable-screen-text "$tmp/none/s.txt" --bios "$good_rom" --screen-text "$tmp/none/s.txt"
+check directory-screenshot "is a directory" --bios "$good_rom" --screenshot "$tmp"
 if command -v flock >/dev/null; then
   # Another holder of an exclusive lock on the image: popek must refuse it.
   flock -x "$tmp/disk.img" sleep 2 & locker=$!
