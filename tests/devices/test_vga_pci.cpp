@@ -37,5 +37,25 @@ TEST(VgaPci, IdentityAndBars) {
   EXPECT_EQ(fn.bar_size(VgaPci::kFramebufferBar), Vga::kDefaultVramSize);
 }
 
+TEST(VgaPci, NoRomBarWithoutVgaBios) {
+  VgaPci fn(Vga::kDefaultVramSize, 0);
+  PciBus bus;
+  ASSERT_TRUE(bus.add(2, 0, &fn));
+  bus.config_write(0, 2, 0, pci::kRomAddress, 4, 0xFFFFF800);
+  EXPECT_EQ(bus.config_read(0, 2, 0, pci::kRomAddress, 4), 0u) << "not implemented: reads 0";
+  EXPECT_EQ(fn.bar_kind(pci::kRomBar), PciFunction::BarKind::None);
+  // The framebuffer BAR is unaffected.
+  bus.config_write(0, 2, 0, pci::kBar0, 4, 0xFFFFFFFF);
+  EXPECT_EQ(bus.config_read(0, 2, 0, pci::kBar0, 4), 0xFF000008u);
+}
+
+TEST(VgaPci, RomBarSizeForAnImage) {
+  EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(512)), 2048u);
+  EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(2048)), 2048u);
+  EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(2049)), 4096u);
+  EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(39936)), 65536u);
+  EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(128 * 1024)), 128u * 1024);
+}
+
 }  // namespace
 }  // namespace popek

@@ -116,6 +116,24 @@ TEST_F(VgaRenderTest, TextScreenDump) {
   EXPECT_EQ(vga.text_screen(), "");
 }
 
+TEST_F(VgaRenderTest, TextScreenUtf8MapsCodePage437) {
+  vga.set_text_mode_registers();
+  const uint8_t row0[] = {'O', 'K', ' ', 0xC9, 0xCD, 0xBB, ' ', 0x82, 0xE1, 0x01, 0x7F, 0xB0, 0x00, 0xFF, 'x'};
+  for (unsigned i = 0; i < sizeof row0; ++i) put_char(0, i, row0[i], 0x07);
+  put_char(1, 0, ' ', 0x07);
+  put_char(1, 1, 0x00, 0x07);  // a row of blanks and NULs is an empty line
+  const std::string text = vga.text_screen_utf8();
+  // ╔═╗ é ß ☺ ⌂ ░, NUL and 0xFF shown as spaces.
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "OK \u2554\u2550\u2557 \u00e9\u00df\u263a\u2302\u2591  x");
+  EXPECT_EQ(text.substr(text.find('\n') + 1, 1), "\n");
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 25);
+  EXPECT_TRUE(vga.in_text_mode());
+  gc(6, 0x05);  // graphics: no text
+  EXPECT_FALSE(vga.in_text_mode());
+  EXPECT_EQ(vga.text_screen_utf8(), "");
+}
+
 TEST_F(VgaRenderTest, NinthColumnRepeatsLineGraphicsOnly) {
   vga.set_text_mode_registers();
   crtc(0x0A, 0x20);
