@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sys/stat.h>
@@ -30,6 +31,24 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& 
   }
   return true;
 }
+
+namespace {
+// Control characters from argv (a newline in a file name, an escape
+// sequence) are shown as \xNN, so an error stays one line on the terminal.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\x%02x", c);
+      out += esc;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+}  // namespace
 
 ParseResult parse_options(int argc, const char* const* argv) {
   ParseResult result;
@@ -72,12 +91,12 @@ ParseResult parse_options(int argc, const char* const* argv) {
   } catch (const CLI::ParseError& e) {
     result.exit_status = 2;
     std::string what = e.what();
-    result.message = "popek: " + what;
+    result.message = "popek: " + printable(what);
     return result;
   }
   auto fail = [&](const std::string& msg) {
     result.exit_status = 2;
-    result.message = "popek: " + msg;
+    result.message = "popek: " + printable(msg);
     return result;
   };
   if (engine == "interp") o.engine = EngineKind::Interp;
@@ -93,7 +112,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
   if (trace == "blocks") o.trace_blocks = true;
   else if (!trace.empty()) return fail("--trace " + trace + ": unknown trace (expected blocks)");
   if (o.trace_blocks && o.engine != EngineKind::Dbt) return fail("--trace blocks needs --engine dbt");
-  if (o.timeout_seconds < 0) return fail("--timeout must not be negative");
+  if (!(o.timeout_seconds >= 0)) return fail("--timeout must not be negative or NaN");
   if (o.bios_path.empty()) {
     o.bios_path = kDefaultBiosPath;
     o.bios_is_default = true;

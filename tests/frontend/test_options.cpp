@@ -62,6 +62,14 @@ TEST(Options, BadInputsAreOneLineErrors) {
   expect_error(parse({"--bios", "x", "--max-instructions", "many"}), "many");
 }
 
+// Found by fuzz_options: an argument holding a newline made a two-line error,
+// and "--timeout nan" was accepted (and meant no timeout).
+TEST(Options, ControlCharactersAndNanStayOneLineErrors) {
+  expect_error(parse({"--bios", "x", "stray\narg"}), "stray\\x0aarg");
+  expect_error(parse({"--bios", "x", "--engine", "a\x1b[2Jb"}), "a\\x1b[2Jb");
+  expect_error(parse({"--bios", "x", "--timeout", "nan"}), "--timeout");
+}
+
 TEST(Options, SeabiosIsTheDefaultFirmware) {
   ParseResult r = parse({});
   ASSERT_TRUE(r.options) << r.message;
