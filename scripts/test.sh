@@ -16,3 +16,8 @@ if [ "${POPEK_SKIP_SANITIZERS:-0}" != "1" ]; then
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j"$jobs" --timeout 600 -LE slow)
 fi
+# A short fuzzing pass (scripts/fuzz.sh, about 2.5 minutes) when clang is
+# installed (scripts/setup.sh installs it); POPEK_SKIP_FUZZ=1 skips it.
+if [ "${POPEK_SKIP_FUZZ:-0}" != "1" ] && { command -v clang++-14 || command -v clang++; } >/dev/null; then
+  scripts/fuzz.sh
+fi

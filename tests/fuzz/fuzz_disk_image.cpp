@@ -51,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::FuzzInput in(data, size);
   const uint8_t shape = in.u8();
   const auto mode = static_cast<DiskImage::Mode>(shape % 3);
-  const uint32_t hole = (shape & 0x04) ? in.u16() * 512u + ((shape & 0x08) ? in.u8() : 0) : 0;
+  // A hole of up to 1 MiB (sparse file); an odd byte count makes the size invalid.
+  const uint32_t hole = (shape & 0x04) ? (in.u16() % 2048u) * 512u + ((shape & 0x08) ? in.u8() : 0) : 0;
   const std::vector<uint8_t> content = in.bytes(in.u16() % 8192);
   const std::string& path = scratch_path();
 
