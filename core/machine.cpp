@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "devices/ata_disk.h"
+#include "devices/atapi_cdrom.h"
+#include "devices/cdrom_image.h"
 #include "devices/cmos_rtc.h"
 #include "devices/disk_image.h"
 #include "devices/fw_cfg.h"
@@ -251,6 +253,10 @@ bool Machine::flush_disks() {
     if (auto* disk = dynamic_cast<AtaDisk*>(ide_->primary().device(i))) ok = disk->image().flush() && ok;
   }
   return ok;
+}
+
+void Machine::attach_cdrom(std::unique_ptr<CdromImage> medium) {
+  ide_->secondary().set_device(0, std::make_unique<AtapiCdrom>(std::move(medium)));
 }
 
 void Machine::set_a20(bool enabled) {

@@ -34,6 +34,7 @@ class PiixIde;
 class FwCfg;
 class DiskImage;
 class VgaPci;
+class CdromImage;
 
 enum class EngineKind { Interp, Dbt, Verify };
 
@@ -158,6 +159,9 @@ class Machine {
   // Makes the guest's disk writes durable (power-off): fdatasync on
   // write-through images. Returns false if any image failed to sync.
   bool flush_disks();
+  // Installs an ATAPI CD-ROM drive as the secondary channel's master, as
+  // QEMU's -cdrom (null `medium`: an empty drive). Call before run().
+  void attach_cdrom(std::unique_ptr<CdromImage> medium);
   const MachineConfig& config() const { return config_; }
   uint64_t resets() const { return resets_; }
 

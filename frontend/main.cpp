@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/machine.h"
+#include "devices/cdrom_image.h"
 #include "devices/disk_image.h"
 #include "frontend/engines.h"
 #include "frontend/options.h"
@@ -115,9 +116,21 @@ int main(int argc, char** argv) {
     disks[i] = std::move(r.image);
   }
 
+  std::unique_ptr<CdromImage> cdrom;
+  if (!o.cdrom_path.empty()) {
+    CdromImage::OpenResult r = CdromImage::open(o.cdrom_path);
+    if (!r.image) {
+      std::fprintf(stderr, "popek: %s\n", r.error.c_str());
+      return 2;
+    }
+    cdrom = std::move(r.image);
+  }
+  if (!o.boot_order.empty()) cfg.boot_order = o.boot_order;
+
   Machine machine(cfg);
   for (int i = 0; i < 2; ++i)
     if (disks[i]) machine.attach_hard_disk(i, std::move(disks[i]));
+  if (cdrom) machine.attach_cdrom(std::move(cdrom));
   std::function<void(const std::string&)> block_trace;
   if (o.trace_blocks) block_trace = [](const std::string& text) { std::fputs(text.c_str(), stderr); };
   install_engine(machine, o.engine, std::move(block_trace));

@@ -50,6 +50,23 @@ std::string printable(const std::string& text) {
 }
 }  // namespace
 
+std::string normalize_boot_order(std::string& order) {
+  if (order.empty()) return {};
+  const std::string given = printable(order);
+  std::string letters = order.rfind("order=", 0) == 0 ? order.substr(6) : order;
+  if (letters.empty() || letters.size() > 3)
+    return "--boot " + given + ": expected one to three of the letters a, c, d, n (e.g. dc or order=dc)";
+  for (size_t i = 0; i < letters.size(); ++i) {
+    const char c = letters[i];
+    if (c != 'a' && c != 'c' && c != 'd' && c != 'n')
+      return "--boot " + given + ": unknown boot device '" + std::string(1, c) +
+             "' (a floppy, c hard disk, d CD-ROM, n network)";
+    if (letters.find(c) != i) return "--boot " + given + ": boot device '" + std::string(1, c) + "' given twice";
+  }
+  order = letters;
+  return {};
+}
+
 ParseResult parse_options(int argc, const char* const* argv) {
   ParseResult result;
   Options o;
@@ -61,6 +78,10 @@ ParseResult parse_options(int argc, const char* const* argv) {
                      kDefaultBiosPath);
   app.add_option("--hda", o.hda_path, "Hard disk 0 (primary master): raw image, writes go to the file");
   app.add_option("--hdb", o.hdb_path, "Hard disk 1 (primary slave): raw image, writes go to the file");
+  app.add_option("--cdrom", o.cdrom_path, "CD-ROM (secondary master, ATAPI): ISO image, read-only");
+  app.add_option("--boot", o.boot_order,
+                 "Boot order, QEMU letters: c hard disk, d CD-ROM, a floppy, n network (e.g. dc or order=dc); "
+                 "default d with only --cdrom, else c then d");
   app.add_flag("--snapshot", o.snapshot, "Keep disk writes in memory; image files are never modified");
   app.add_option("-m,--memory", o.ram_mb, "Guest RAM in MiB (1 to 3072)");
   app.add_flag("--headless", o.headless, "Run without a window (the default when there is no DISPLAY or WAYLAND_DISPLAY)");
@@ -143,6 +164,12 @@ ParseResult parse_options(int argc, const char* const* argv) {
   if (struct stat st{}; ::stat(o.screenshot_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return fail("--screenshot-dir " + o.screenshot_dir + ": not a directory");
   if (!o.hda_path.empty() && o.hda_path == o.hdb_path) return fail("--hda and --hdb name the same file " + o.hda_path);
+  if (std::string problem = normalize_boot_order(o.boot_order); !problem.empty()) return fail(problem);
+  if (o.boot_order.empty()) {
+    // As QEMU: a lone CD boots; with disks, the disk comes first.
+    const bool disks = !o.hda_path.empty() || !o.hdb_path.empty();
+    if (!o.cdrom_path.empty()) o.boot_order = disks ? "cd" : "d";
+  }
   o.debugcon = debugcon;
   result.options = o;
   return result;

@@ -20,6 +20,8 @@ struct Options {
   std::string hda_path;        // --hda: primary master raw image
   std::string hdb_path;        // --hdb: primary slave raw image
   bool snapshot = false;       // --snapshot: disk writes stay in memory
+  std::string cdrom_path;      // --cdrom: ISO image, secondary master (ATAPI)
+  std::string boot_order;      // --boot: QEMU order letters (c disk, d CD-ROM...); empty: default
   uint32_t ram_mb = 32;
   bool headless = false;
   std::string debugcon = "none";  // stdio | file:PATH | none
@@ -47,6 +49,10 @@ struct ParseResult {
 
 // Parses argv. Errors come back as one-line messages and a non-zero status.
 ParseResult parse_options(int argc, const char* const* argv);
+
+// Checks a --boot value ("dc" or "order=dc") and reduces it to its letters.
+// Returns the one-line problem, or an empty string.
+std::string normalize_boot_order(std::string& order);
 
 // Reads a whole file; on failure returns false and a one-line reason.
 bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error);
