@@ -11,6 +11,9 @@ head -c 524288 /dev/zero > "$tmp/huge.bin"
 head -c 70000 /dev/zero > "$tmp/odd.bin"
 head -c 1000 /dev/zero > "$tmp/odd.img"
 head -c 4096 /dev/zero > "$tmp/disk.img"
+head -c 3000 /dev/zero > "$tmp/odd.iso"
+head -c 40960 /dev/zero > "$tmp/small.iso"          # 20 sectors of 2048, no volume descriptor
+head -c 2048 /dev/zero > "$tmp/tiny.iso"            # 1 sector: cannot reach sector 16
 pass=0; fail=0
 check() {  # name expected-fragment args...
   local name="$1" frag="$2"; shift 2
@@ -54,11 +57,21 @@ check screenshot-without-vga "needs a VGA" --bios "$good_rom" --vga none --scree
 check unwritable-screenshot "$tmp/none/s.png" --bios "$good_rom" --screenshot "$tmp/none/s.png"
 check unwritable-screen-text "$tmp/none/s.txt" --bios "$good_rom" --screen-text "$tmp/none/s.txt"
 check directory-screenshot "is a directory" --bios "$good_rom" --screenshot "$tmp"
+check missing-cdrom "$tmp/nocd.iso" --bios "$good_rom" --cdrom "$tmp/nocd.iso"
+check empty-cdrom "empty" --bios "$good_rom" --cdrom "$tmp/empty.bin"
+check odd-size-cdrom "multiple of 2048" --bios "$good_rom" --cdrom "$tmp/odd.iso"
+check tiny-cdrom "too small" --bios "$good_rom" --cdrom "$tmp/tiny.iso"
+check not-iso-cdrom "not an ISO 9660" --bios "$good_rom" --cdrom "$tmp/small.iso"
+check directory-cdrom "$tmp" --bios "$good_rom" --cdrom "$tmp"
+check bad-boot-letter "unknown boot device" --bios "$good_rom" --boot x
+check bad-boot-repeat "given twice" --bios "$good_rom" --boot dcd
+check bad-boot-empty "--boot order=" --bios "$good_rom" --boot order=
 if command -v flock >/dev/null; then
   # Another holder of an exclusive lock on the image: popek must refuse it.
   flock -x "$tmp/disk.img" sleep 2 & locker=$!
   sleep 0.3
   check locked-disk "locked" --bios "$good_rom" --hda "$tmp/disk.img"
+  check locked-cdrom "locked" --bios "$good_rom" --cdrom "$tmp/disk.img"
   kill "$locker" 2>/dev/null; wait "$locker" 2>/dev/null
 fi
 echo "$pass passed, $fail failed"
