@@ -38,10 +38,10 @@
 //    started without firmware (direct kernel boot) still sees its disks.
 //  - Bus-master IDE (BAR 4) is not implemented; BAR 4 reads 0 and drivers
 //    fall back to PIO.
-//  - ATAPI devices are not implemented yet. IdeDevice is the extension point:
-//    an ATAPI CD-ROM implements PACKET (0xA0) and IDENTIFY PACKET DEVICE
-//    (0xA1), takes its 12-byte command packet through write_data() and
-//    reports the byte count in LBA 15:8/23:16.
+//  - Devices are IdeDevice subclasses: AtaDisk (devices/ata_disk.h) and the
+//    ATAPI CD-ROM AtapiCdrom (devices/atapi_cdrom.h), which takes its 12-byte
+//    command packet through write_data() and reports the byte count in
+//    LBA 15:8/23:16.
 //
 // Wiring, as the machine is expected to do it:
 //   PiixIde ide; ide.attach(io); pci.add(1, 1, &ide);
@@ -50,6 +50,7 @@
 //   if (!r.image) { report r.error; }  // e.g. "disk.img: size 1000 is not a multiple of 512 bytes"
 //   ide.primary().set_device(0, std::make_unique<AtaDisk>(std::move(r.image)));   // --hda
 //   ide.primary().set_device(1, ...);                                            // --hdb
+//   ide.secondary().set_device(0, std::make_unique<AtapiCdrom>(std::move(iso)));  // --cdrom
 #pragma once
 #include <array>
 #include <cstdint>
@@ -96,7 +97,7 @@ struct AtaRegisters {
   uint8_t device = 0;        // register 6: device/head
 };
 
-// One device on an IDE channel (an ATA disk now; an ATAPI CD-ROM later).
+// One device on an IDE channel (an ATA disk or an ATAPI CD-ROM).
 // The channel routes register accesses to the selected device and derives
 // INTRQ from interrupt_pending().
 class IdeDevice {
