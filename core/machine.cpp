@@ -310,6 +310,7 @@ RunOutcome Machine::run(const RunLimits& limits) {
   const std::function<bool()> should_stop = [this] { return exit_requested_ || reset_requested_; };
 
   uint64_t iterations = 0;
+  uint64_t next_sample = limits.sample_every;
   while (!exit_requested_) {
     // Hand the device lock to a thread waiting for it (render_screen), then
     // hold it for this slice. std::mutex is not fair, so without the wait
@@ -336,6 +337,11 @@ RunOutcome Machine::run(const RunLimits& limits) {
     }
     clock_.run_expired();
     if (limits.slice_hook) limits.slice_hook();
+    if (next_sample && limits.sample && retired() - start_retired >= next_sample) {
+      uint64_t now = retired() - start_retired;
+      limits.sample(now);
+      next_sample = (now / limits.sample_every + 1) * limits.sample_every;
+    }
     if (reset_requested_) {
       if (config_.no_reboot) {
         std::fprintf(stderr, "popek: machine reset requested (triple fault or reset); exiting (--no-reboot)\n");

@@ -72,6 +72,11 @@ struct RunLimits {
   // instructions, and while the CPU idles in HLT): the frontend's point to
   // feed input, take frames and stop the run (request_exit).
   std::function<void()> slice_hook;
+  // --stats-interval: `sample` is called after the first slice that ends at
+  // or past each multiple of `sample_every` instructions retired in this run
+  // (slices are at most 10,000 instructions), with the count so far.
+  uint64_t sample_every = 0;
+  std::function<void(uint64_t)> sample;
 };
 
 struct RunOutcome {

@@ -16,6 +16,7 @@
 #include "frontend/png_writer.h"
 #include "devices/vga_pci.h"
 #include "frontend/stats.h"
+#include "frontend/bench.h"
 
 using namespace popek;
 
@@ -35,6 +36,7 @@ std::FILE* open_sink(const std::string& spec, std::string& error) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "bench") == 0) return bench::bench_main(argc - 1, argv + 1);
   ParseResult parsed = parse_options(argc, argv);
   if (!parsed.options) {
     std::fprintf(parsed.exit_status ? stderr : stdout, "%s\n", parsed.message.c_str());
@@ -137,6 +139,9 @@ int main(int argc, char** argv) {
   RunLimits limits;
   limits.max_instructions = o.max_instructions;
   limits.timeout_seconds = o.timeout_seconds;
+  StatsSeries series(machine);
+  if (o.stats_interval) attach_series(limits, series, o.stats_interval);
+  series.start();
   // The window when there is a display to show it on; headless otherwise
   // (no SDL initialisation at all), said once on stderr.
   const char* no_window = o.headless                                          ? "--headless"
@@ -165,7 +170,8 @@ int main(int argc, char** argv) {
   if (serial_out) std::fflush(serial_out);
   if (!o.stats_path.empty()) {
     std::string err;
-    if (!write_stats_json(o.stats_path, machine, out, engine_name(o.engine), err)) std::fprintf(stderr, "popek: %s\n", err.c_str());
+    if (!write_stats_json(o.stats_path, machine, out, engine_name(o.engine), err,
+                          o.stats_interval ? &series : nullptr, o.stats_interval)) std::fprintf(stderr, "popek: %s\n", err.c_str());
   }
 
   // The screen at exit, whatever stopped the run.

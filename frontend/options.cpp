@@ -103,6 +103,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_option("--screenshot", o.screenshot_path, "Write the screen as a PNG to FILE when the run ends");
   app.add_option("--screen-text", o.screen_text_path,
                  "Write the text-mode screen as UTF-8 lines (code page 437) to FILE when the run ends");
+  app.add_option("--stats-interval", o.stats_interval,
+                 "With --stats: add a time series of the counters sampled every N retired instructions");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -134,6 +136,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
   else if (!trace.empty()) return fail("--trace " + trace + ": unknown trace (expected blocks)");
   if (o.trace_blocks && o.engine != EngineKind::Dbt) return fail("--trace blocks needs --engine dbt");
   if (!(o.timeout_seconds >= 0)) return fail("--timeout must not be negative or NaN");
+  if (o.stats_interval && o.stats_path.empty()) return fail("--stats-interval needs --stats FILE.json");
   if (o.bios_path.empty()) {
     o.bios_path = kDefaultBiosPath;
     o.bios_is_default = true;

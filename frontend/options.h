@@ -39,6 +39,7 @@ struct Options {
   std::string screenshot_path;   // --screenshot PATH.png: the screen at exit
   std::string screen_text_path;  // --screen-text PATH.txt: the text screen at exit
   std::string screenshot_dir = ".";  // --screenshot-dir: where the window's F12 saves PNGs
+  uint64_t stats_interval = 0;  // --stats-interval N: add a series sampled every N instructions
 };
 
 struct ParseResult {

@@ -1,14 +1,45 @@
-// Run statistics written by --stats FILE.json when a run ends.
+// Run statistics written by --stats FILE.json when a run ends, and the time
+// series that --stats-interval N adds to them.
 #pragma once
+#include <chrono>
+#include <cstdint>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "core/machine.h"
 
 namespace popek {
 
+// Samples the counters every N retired instructions (RunLimits::sample).
+// Each point holds the cumulative counters at that moment: retired
+// instructions, host seconds since start(), the interpreter's TLB counters
+// and, under the translator, blocks translated, cache lookups/hits/misses,
+// indirect hits/misses, chained/unchained exits, SMC invalidations, flushes
+// and fallbacks.
+class StatsSeries {
+ public:
+  explicit StatsSeries(Machine& machine) : machine_(machine) {}
+  // Marks time zero (call right before Machine::run).
+  void start() { start_ = std::chrono::steady_clock::now(); }
+  void sample(uint64_t retired);
+  const nlohmann::json& points() const { return points_; }
+
+ private:
+  Machine& machine_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  nlohmann::json points_ = nlohmann::json::array();
+};
+
+// Installs `series` as the sampler of `limits` every `interval` instructions.
+void attach_series(RunLimits& limits, StatsSeries& series, uint64_t interval);
+
 // Writes the counters of `machine` and `outcome` as JSON; returns false and
-// a one-line reason if the file cannot be written.
+// a one-line reason if the file cannot be written. With a series, the JSON
+// gets "stats_interval" and "series" (the sampled points, then one final
+// point at the end of the run).
 bool write_stats_json(const std::string& path, Machine& machine, const RunOutcome& outcome,
-                      const std::string& engine_name, std::string& error);
+                      const std::string& engine_name, std::string& error, StatsSeries* series = nullptr,
+                      uint64_t stats_interval = 0);
 
 }  // namespace popek
