@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,7 @@
 
 #include "frontend/bench_stats.h"
 #include "frontend/options.h"
+#include "frontend/report.h"
 #include "popek_build_info.h"
 
 extern char** environ;
@@ -107,7 +109,7 @@ struct ChildResult {
 // /dev/null and stdout/stderr to the given files; kills it (SIGKILL) after
 // `timeout` seconds when timeout > 0.
 ChildResult run_child(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
-                      double timeout) {
+                      double timeout, const std::function<void(double)>& tick = {}) {
   ChildResult r;
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -135,13 +137,22 @@ ChildResult run_child(const std::vector<std::string>& args, const std::string& o
   std::condition_variable cv;
   bool done = false;
   bool killed = false;
+  // It also calls `tick` (the progress display) every quarter second.
   std::thread watchdog;
-  if (timeout > 0) {
+  if (timeout > 0 || tick) {
     watchdog = std::thread([&] {
       std::unique_lock lock(m);
-      if (!cv.wait_for(lock, std::chrono::duration<double>(timeout), [&] { return done; })) {
-        ::kill(pid, SIGKILL);
-        killed = true;
+      while (!done) {
+        double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (timeout > 0 && elapsed >= timeout) {
+          ::kill(pid, SIGKILL);
+          killed = true;
+          break;
+        }
+        double wait = 0.25;
+        if (timeout > 0) wait = std::min(wait, timeout - elapsed);
+        if (cv.wait_for(lock, std::chrono::duration<double>(wait), [&] { return done; })) break;
+        if (tick) tick(std::chrono::duration<double>(Clock::now() - t0).count());
       }
     });
   }
@@ -256,6 +267,11 @@ struct BenchOptions {
   std::string rom_dir = POPEK_BENCH_ROM_DIR;
   double timeout = 600;
   bool keep_temp = false;
+  std::string out_dir;           // --out: report.json and report.html
+  uint64_t stats_interval = 0;   // --stats-interval for popek runs (0: none)
+  double tc_size_mib = 0;        // --tc-size for dbt runs (0: default)
+  std::vector<double> sweep_tc;  // --sweep tc-size=...: sizes in MiB
+  bool progress = false;         // live progress line on stderr
 };
 
 struct Workload {
@@ -285,10 +301,27 @@ std::string describe_failure(const ChildResult& c, const std::string& err_text) 
   return why;
 }
 
+std::string fixed(double v, int decimals) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// A size in MiB as the shortest decimal that reads back as the same double.
+std::string format_mib(double mib) {
+  char buf[48];
+  for (int p = 1; p <= 17; ++p) {
+    std::snprintf(buf, sizeof buf, "%.*g", p, mib);
+    if (std::strtod(buf, nullptr) == mib) break;
+  }
+  return buf;
+}
+
 Run run_once(const std::string& engine, const Workload& w, const BenchOptions& o, const std::string& self,
-             const fs::path& tmp, unsigned index) {
+             const fs::path& tmp, const std::string& tag, double tc_size_mib, const std::string& label) {
   Run run;
-  const std::string base = (tmp / (w.name + "." + engine + "." + std::to_string(index))).string();
+  const std::string base = (tmp / (w.name + "." + engine + "." + tag)).string();
+  const std::string progress = base + ".progress";
   const std::string out = base + ".out", err = base + ".err", dbg = base + ".debugcon", stats = base + ".stats.json";
   const std::string pass_line = "PASS " + w.name + (o.quick ? "_quick" : "");
   std::optional<uint32_t> expected;
@@ -299,6 +332,9 @@ Run run_once(const std::string& engine, const Workload& w, const BenchOptions& o
   if (engine == "dbt" || engine == "interp") {
     args = {self, "--bios", w.rom.string(), "--engine", engine, "--headless", "--debugcon", "file:" + dbg,
             "--stats", stats};
+    if (o.stats_interval) args.insert(args.end(), {"--stats-interval", std::to_string(o.stats_interval)});
+    if (engine == "dbt" && tc_size_mib > 0) args.insert(args.end(), {"--tc-size", format_mib(tc_size_mib)});
+    if (o.progress) args.insert(args.end(), {"--progress-file", progress});
   } else if (engine == "qemu") {
     args = {kQemu, "-nodefaults", "-display", "none", "-accel", "tcg", "-bios", w.rom.string(),
             "-debugcon", "file:" + dbg, "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-m", "64"};
@@ -308,7 +344,24 @@ Run run_once(const std::string& engine, const Workload& w, const BenchOptions& o
     output_file = out;
     pass_status = 0;
   }
-  ChildResult c = run_child(args, out, err, o.timeout);
+  std::function<void(double)> tick;
+  if (o.progress) {
+    tick = [&](double elapsed) {
+      // "<label>  12.3 s  245 MIPS", redrawn in place.
+      std::string line = label + "  " + fixed(elapsed, 1) + " s";
+      unsigned long long retired = 0;
+      double seconds = 0;
+      if (std::FILE* f = std::fopen(progress.c_str(), "r")) {
+        if (std::fscanf(f, "%llu %lf", &retired, &seconds) == 2 && seconds > 0)
+          line += "  " + fixed(double(retired) / seconds / 1e6, 0) + " MIPS";
+        std::fclose(f);
+      }
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      std::fflush(stderr);
+    };
+  }
+  ChildResult c = run_child(args, out, err, o.timeout, tick);
+  if (o.progress) std::fprintf(stderr, "\r\033[K");
   run.wall_seconds = c.wall_seconds;
   run.cpu_seconds = c.cpu_seconds;
   if (!c.started || !c.exited || c.exit_status != pass_status) {
@@ -385,6 +438,14 @@ json run_json(const std::string& engine, const Run& r) {
                             "unchained_exits", "blocks_translated", "guest_insns_translated", "host_bytes",
                             "smc_invalidations", "flushes", "fallbacks"})
         j[k] = u64(t, k);
+      // Host time spent translating, when the translator reports it.
+      double run_s = r.stats.value("wall_seconds", 0.0);
+      if (t.contains("translation_ns") && t["translation_ns"].is_number() && run_s > 0)
+        j["translation_share"] = t["translation_ns"].get<double>() / 1e9 / run_s;
+    }
+    if (r.stats.contains("series")) {
+      j["stats_interval"] = r.stats.value("stats_interval", uint64_t(0));
+      j["series"] = r.stats["series"];  // moved to the engine summary by engine_summary()
     }
   }
   return j;
@@ -398,8 +459,18 @@ std::optional<double> median_of(const json& runs, const char* key) {
   return median(v);
 }
 
-json engine_summary(const json& runs) {
+json engine_summary(json runs) {
   json s;
+  // The time series of the first passing run is kept (one per engine is
+  // enough for the plots, and they are large).
+  json series, interval;
+  for (json& r : runs) {
+    if (r.contains("series")) {
+      if (series.is_null() && r["ok"].get<bool>()) series = r["series"], interval = r["stats_interval"];
+      r.erase("series");
+      r.erase("stats_interval");
+    }
+  }
   std::vector<double> times;
   size_t failed = 0;
   for (const json& r : runs) {
@@ -415,9 +486,13 @@ json engine_summary(const json& runs) {
   }
   for (const char* k : {"guest_mips", "tc_hit_rate", "indirect_hit_rate", "chaining_rate", "host_bytes_per_guest_insn",
                         "smc_invalidations", "flushes", "fallbacks", "blocks_translated", "retired_instructions",
-                        "native_seconds", "cpu_seconds"}) {
+                        "native_seconds", "cpu_seconds", "translation_share"}) {
     std::optional<double> m = median_of(runs, k);
     if (m) s[k] = *m;
+  }
+  if (!series.is_null()) {
+    s["stats_interval"] = interval;
+    s["series"] = series;
   }
   s["runs"] = runs;
   return s;
@@ -465,6 +540,32 @@ std::string pad(const std::string& s, size_t w, bool left = false) {
   return left ? s + std::string(w - chars, ' ') : std::string(w - chars, ' ') + s;
 }
 
+size_t chars(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+void print_rows(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows, std::FILE* out) {
+  std::vector<size_t> width(head.size());
+  for (size_t i = 0; i < head.size(); ++i) {
+    width[i] = chars(head[i]);
+    for (const auto& r : rows) width[i] = std::max(width[i], chars(r[i]));
+  }
+  auto print_row = [&](const std::vector<std::string>& r) {
+    for (size_t i = 0; i < r.size(); ++i) std::fprintf(out, "%s%s", i ? "  " : "", pad(r[i], width[i], i == 0).c_str());
+    std::fprintf(out, "\n");
+  };
+  print_row(head);
+  for (const auto& r : rows) print_row(r);
+}
+
+void print_failures(const json& runs, const std::string& what, std::FILE* out) {
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (!runs[i]["ok"].get<bool>())
+      std::fprintf(out, "FAILED: %s run %zu: %s\n", what.c_str(), i + 1, runs[i]["error"].get<std::string>().c_str());
+}
+
 void print_table(const json& report, std::FILE* out) {
   const std::vector<std::string> engines = report["options"]["engines"].get<std::vector<std::string>>();
   std::vector<std::string> head = {"workload"};
@@ -490,31 +591,32 @@ void print_table(const json& report, std::FILE* out) {
     row.push_back(fmt_pct(dbt, "indirect_hit_rate"));
     rows.push_back(row);
   }
-  std::vector<size_t> width(head.size());
-  auto chars = [](const std::string& s) {
-    size_t n = 0;
-    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-    return n;
-  };
-  for (size_t i = 0; i < head.size(); ++i) {
-    width[i] = chars(head[i]);
-    for (const auto& r : rows) width[i] = std::max(width[i], chars(r[i]));
-  }
-  auto print_row = [&](const std::vector<std::string>& r) {
-    for (size_t i = 0; i < r.size(); ++i) std::fprintf(out, "%s%s", i ? "  " : "", pad(r[i], width[i], i == 0).c_str());
-    std::fprintf(out, "\n");
-  };
-  print_row(head);
-  for (const auto& r : rows) print_row(r);
+  print_rows(head, rows, out);
   std::fprintf(out,
                "Times: median wall seconds per process (±: (max-min)/median over the runs; !: some runs failed). "
-               "Ratios of medians. MIPS: millions of guest instructions per second of the emulated run (--stats), median.\n");
+               "Ratios of medians. MIPS: millions of guest instructions per second of the emulated run (--stats), "
+               "median.\n");
   for (const json& w : report["workloads"])
-    for (const auto& [e, s] : w["engines"].items())
-      for (size_t i = 0; i < s["runs"].size(); ++i)
-        if (!s["runs"][i]["ok"].get<bool>())
-          std::fprintf(out, "FAILED: %s %s run %zu: %s\n", w["name"].get<std::string>().c_str(), e.c_str(), i + 1,
-                       s["runs"][i]["error"].get<std::string>().c_str());
+    for (const auto& [e, s] : w["engines"].items()) print_failures(s["runs"], w["name"].get<std::string>() + " " + e, out);
+}
+
+void print_sweep_table(const json& report, std::FILE* out) {
+  std::vector<std::string> head = {"workload", "TC MiB", "dbt s", "TC hit", "IB hit", "flushes", "blocks", "MIPS"};
+  std::vector<std::vector<std::string>> rows;
+  for (const json& w : report["sweep"]["workloads"])
+    for (const json& p : w["points"]) {
+      rows.push_back({w["name"].get<std::string>(), format_mib(p["tc_size_mib"].get<double>()), fmt_time(p),
+                      fmt_pct(p, "tc_hit_rate"), fmt_pct(p, "indirect_hit_rate"),
+                      p.contains("flushes") ? fmt_num(p["flushes"], "%.0f") : "-",
+                      p.contains("blocks_translated") ? fmt_num(p["blocks_translated"], "%.0f") : "-",
+                      p.contains("guest_mips") ? fmt_num(p["guest_mips"], "%.0f") : "-"});
+    }
+  print_rows(head, rows, out);
+  std::fprintf(out, "The dbt engine at each --tc-size; times are medians (±spread) over the runs.\n");
+  for (const json& w : report["sweep"]["workloads"])
+    for (const json& p : w["points"])
+      print_failures(p["runs"], w["name"].get<std::string>() + " tc-size " + format_mib(p["tc_size_mib"].get<double>()),
+                     out);
 }
 
 std::vector<std::string> split_list(const std::vector<std::string>& items) {
@@ -528,6 +630,44 @@ std::vector<std::string> split_list(const std::vector<std::string>& items) {
   return out;
 }
 
+// Parses "tc-size=1,4,16,64" (MiB); returns false with a reason.
+bool parse_sweep(const std::string& spec, std::vector<double>& sizes, std::string& error) {
+  const std::string key = "tc-size=";
+  if (spec.rfind(key, 0) != 0) {
+    error = "--sweep " + spec + ": expected tc-size=SIZE,SIZE,... (MiB)";
+    return false;
+  }
+  for (const std::string& item : split_list({spec.substr(key.size())})) {
+    char* end = nullptr;
+    double v = std::strtod(item.c_str(), &end);
+    if (end == item.c_str() || *end || !(v >= 0.0625 && v <= 1024)) {
+      error = "--sweep tc-size: '" + item + "' is not a size from 0.0625 to 1024 MiB";
+      return false;
+    }
+    if (std::find(sizes.begin(), sizes.end(), v) != sizes.end()) {
+      error = "--sweep tc-size: " + item + " given twice";
+      return false;
+    }
+    sizes.push_back(v);
+  }
+  if (sizes.empty()) {
+    error = "--sweep tc-size= needs at least one size";
+    return false;
+  }
+  std::sort(sizes.begin(), sizes.end());
+  return true;
+}
+
+bool write_text(const fs::path& path, const std::string& text, std::string& error) {
+  std::ofstream f(path);
+  if (f) f << text;
+  if (!f) {
+    error = path.string() + ": cannot write: " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int bench_main(int argc, char** argv) {
@@ -535,15 +675,26 @@ int bench_main(int argc, char** argv) {
   CLI::App app{"popek bench: run the benchmark workloads under Popek's engines, QEMU and native, and compare",
                "popek bench"};
   std::vector<std::string> workloads, engines;
+  std::string sweep;
+  bool no_progress = false, force_progress = false;
   app.add_option("--workloads", workloads, "Comma-separated workloads (default: int_mix,mem_paging,calls_indirect,smc,irq_flags)");
   app.add_option("--engines", engines,
                  "Comma-separated engines: dbt, interp, qemu (qemu-system-i386 TCG), native (default: all available)");
   app.add_flag("--quick", o.quick, "Run the _quick ROMs and native builds (a few million instructions; for tests)");
   app.add_option("--runs", o.runs, "Runs per engine and workload (median and spread)")->check(CLI::Range(1u, 1000u));
   app.add_option("--json", o.json_path, "Write the results as JSON to FILE");
+  app.add_option("--out", o.out_dir, "Write report.json and report.html (with plots) into DIR");
   app.add_option("--rom-dir", o.rom_dir, std::string("Directory of the benchmark ROMs and native builds (default ") +
                                              POPEK_BENCH_ROM_DIR + ")");
   app.add_option("--timeout", o.timeout, "Kill a run after SECONDS of wall time (0: never; default 600)");
+  app.add_option("--stats-interval", o.stats_interval,
+                 "Sample the translator's counters every N guest instructions for the report's time series "
+                 "(default with --out: 5,000,000, or 50,000 with --quick; 0: none)");
+  app.add_option("--tc-size", o.tc_size_mib, "Translation cache size in MiB for the dbt runs (0.0625 to 1024)");
+  app.add_option("--sweep", sweep, "tc-size=1,4,16,64: run dbt at each translation cache size (MiB) instead of "
+                                   "comparing engines");
+  app.add_flag("--progress", force_progress, "Show the live progress line even when stderr is not a terminal");
+  app.add_flag("--no-progress", no_progress, "Never show the live progress line");
   app.add_flag("--keep-temp", o.keep_temp, "Keep the temporary directory of run outputs and statistics");
   try {
     app.parse(argc, argv);
@@ -559,6 +710,16 @@ int bench_main(int argc, char** argv) {
     return 2;
   };
   if (o.timeout < 0) return fail("--timeout must not be negative");
+  if (o.tc_size_mib != 0 && !(o.tc_size_mib >= 0.0625 && o.tc_size_mib <= 1024))
+    return fail("--tc-size " + format_mib(o.tc_size_mib) + ": the translation cache must be 0.0625 to 1024 MiB");
+  if (force_progress && no_progress) return fail("--progress and --no-progress contradict each other");
+  o.progress = force_progress || (!no_progress && ::isatty(2));
+  if (!sweep.empty()) {
+    std::string error;
+    if (!parse_sweep(sweep, o.sweep_tc, error)) return fail(error);
+    if (o.tc_size_mib != 0) return fail("--sweep tc-size and --tc-size exclude each other");
+  }
+  if (!o.out_dir.empty() && app.count("--stats-interval") == 0) o.stats_interval = o.quick ? 50'000 : 5'000'000;
 
   o.workloads = split_list(workloads);
   if (o.workloads.empty()) o.workloads = default_workloads();
@@ -575,8 +736,13 @@ int bench_main(int argc, char** argv) {
       return fail("--engines: unknown engine '" + e + "' (expected dbt, interp, qemu or native)");
     if (!seen.insert(e).second) return fail("--engines: '" + e + "' given twice");
   }
+  const bool sweeping = !o.sweep_tc.empty();
+  if (sweeping && o.engines_given && o.engines != std::vector<std::string>{"dbt"})
+    return fail("--sweep runs the dbt engine only (drop --engines or give --engines dbt)");
   const bool have_qemu = on_path(kQemu);
-  if (!o.engines_given) {
+  if (sweeping) {
+    o.engines = {"dbt"};
+  } else if (!o.engines_given) {
     o.engines = {"dbt", "interp"};
     if (have_qemu) o.engines.push_back("qemu");
     o.engines.push_back("native");  // dropped below when no workload has a native build
@@ -607,7 +773,11 @@ int bench_main(int argc, char** argv) {
     }
     ws.push_back(w);
   }
-  if (!o.engines_given && !any_native) o.engines.pop_back();
+  if (!sweeping && !o.engines_given && !any_native) o.engines.pop_back();
+  if (!o.out_dir.empty()) {
+    fs::create_directories(o.out_dir, ec);
+    if (!fs::is_directory(o.out_dir)) return fail(o.out_dir + ": cannot create the output directory: " + ec.message());
+  }
 
   char self_buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", self_buf, sizeof self_buf - 1);
@@ -634,6 +804,9 @@ int bench_main(int argc, char** argv) {
   opts["runs"] = o.runs;
   opts["rom_dir"] = o.rom_dir;
   opts["timeout"] = o.timeout;
+  opts["stats_interval"] = o.stats_interval;
+  opts["tc_size_mib"] = o.tc_size_mib > 0 ? json(o.tc_size_mib) : json(nullptr);
+  if (sweeping) opts["sweep_tc_size_mib"] = o.sweep_tc;
   opts["command"] = [&] {
     std::string c = "popek bench";
     for (int i = 1; i < argc; ++i) c += std::string(" ") + argv[i];
@@ -641,51 +814,89 @@ int bench_main(int argc, char** argv) {
   }();
   report["options"] = opts;
 
-  std::fprintf(stderr, "popek bench: %zu workload(s) x %zu engine(s) x %u run(s)%s, load %.2f\n", ws.size(),
-               o.engines.size(), o.runs, o.quick ? " (quick)" : "", load_average()[0]);
+  std::fprintf(stderr, "popek bench: %zu workload(s) x %zu %s x %u run(s)%s, load %.2f\n", ws.size(),
+               sweeping ? o.sweep_tc.size() : o.engines.size(), sweeping ? "cache size(s)" : "engine(s)", o.runs,
+               o.quick ? " (quick)" : "", load_average()[0]);
   bool all_ok = true;
-  size_t total = 0;
-  for (const Workload& w : ws)
-    for (const std::string& e : o.engines) total += (e == "native" && w.native.empty()) ? 0 : o.runs;
-  size_t done = 0;
-  report["workloads"] = json::array();
+  size_t total = 0, done = 0;
   for (const Workload& w : ws) {
-    json runs = json::object();
-    for (const std::string& e : o.engines) runs[e] = json::array();
-    // Engines interleave within a round, so that a change of host load
-    // during the benchmark falls on every engine alike.
-    for (unsigned r = 0; r < o.runs; ++r) {
-      for (const std::string& e : o.engines) {
-        if (e == "native" && w.native.empty()) continue;
-        ++done;
-        std::fprintf(stderr, "[%zu/%zu] %s %s run %u ... ", done, total, w.name.c_str(), e.c_str(), r + 1);
-        std::fflush(stderr);
-        Run run = run_once(e, w, o, self, tmp, r);
-        if (run.ok) std::fprintf(stderr, "%.3f s\n", run.wall_seconds);
-        else std::fprintf(stderr, "FAILED: %s\n", run.error.c_str());
-        all_ok &= run.ok;
-        runs[e].push_back(run_json(e, run));
-      }
+    if (sweeping) total += o.sweep_tc.size() * o.runs;
+    else
+      for (const std::string& e : o.engines) total += (e == "native" && w.native.empty()) ? 0 : o.runs;
+  }
+  // One run, with its progress lines.
+  auto one = [&](const std::string& e, const Workload& w, unsigned r, double tc, const std::string& what) {
+    ++done;
+    char head[256];
+    std::snprintf(head, sizeof head, "[%zu/%zu] %s %s run %u", done, total, w.name.c_str(), what.c_str(), r + 1);
+    std::string tag = (tc > 0 ? "tc" + format_mib(tc) + "." : std::string()) + std::to_string(r);
+    Run run = run_once(e, w, o, self, tmp, tag, tc, head);
+    std::string result;
+    if (run.ok) {
+      result = fixed(run.wall_seconds, 3) + " s";
+      if (run.stats.contains("guest_mips")) result += ", " + fixed(run.stats["guest_mips"].get<double>(), 0) + " MIPS";
+    } else {
+      result = "FAILED: " + run.error;
     }
-    json wj;
-    wj["name"] = w.name;
-    wj["rom"] = w.rom.string();
-    wj["iterations"] = w.params.iterations;
-    char hex[16];
-    std::snprintf(hex, sizeof hex, "0x%08X", w.params.expected_checksum);
-    wj["expected_checksum"] = w.params.checksum_valid ? json(hex) : json(nullptr);
-    wj["native"] = w.native.empty() ? json(nullptr) : json(w.native.string());
-    json es = json::object();
-    for (const std::string& e : o.engines)
-      if (!runs[e].empty()) es[e] = engine_summary(runs[e]);
-    json ratios;
-    ratios["dbt_over_qemu"] = opt(ratio(median_time(es, "dbt"), median_time(es, "qemu")));
-    ratios["dbt_over_native"] = opt(ratio(median_time(es, "dbt"), median_time(es, "native")));
-    ratios["interp_over_dbt"] = opt(ratio(median_time(es, "interp"), median_time(es, "dbt")));
-    ratios["qemu_over_native"] = opt(ratio(median_time(es, "qemu"), median_time(es, "native")));
-    wj["engines"] = es;
-    wj["ratios"] = ratios;
-    report["workloads"].push_back(wj);
+    std::fprintf(stderr, "%s ... %s\n", head, result.c_str());
+    all_ok &= run.ok;
+    return run_json(e, run);
+  };
+
+  report["workloads"] = json::array();
+  if (sweeping) {
+    json sw;
+    sw["parameter"] = "tc_size_mib";
+    sw["values"] = o.sweep_tc;
+    sw["workloads"] = json::array();
+    for (const Workload& w : ws) {
+      std::vector<json> runs(o.sweep_tc.size(), json::array());
+      for (unsigned r = 0; r < o.runs; ++r)
+        for (size_t i = 0; i < o.sweep_tc.size(); ++i)
+          runs[i].push_back(one("dbt", w, r, o.sweep_tc[i], "dbt tc-size " + format_mib(o.sweep_tc[i])));
+      json wj;
+      wj["name"] = w.name;
+      wj["points"] = json::array();
+      for (size_t i = 0; i < o.sweep_tc.size(); ++i) {
+        json p;
+        p["tc_size_mib"] = o.sweep_tc[i];
+        p.update(engine_summary(runs[i]));
+        wj["points"].push_back(p);
+      }
+      sw["workloads"].push_back(wj);
+    }
+    report["sweep"] = sw;
+  } else {
+    for (const Workload& w : ws) {
+      json runs = json::object();
+      for (const std::string& e : o.engines) runs[e] = json::array();
+      // Engines interleave within a round, so that a change of host load
+      // during the benchmark falls on every engine alike.
+      for (unsigned r = 0; r < o.runs; ++r)
+        for (const std::string& e : o.engines) {
+          if (e == "native" && w.native.empty()) continue;
+          runs[e].push_back(one(e, w, r, e == "dbt" ? o.tc_size_mib : 0, e));
+        }
+      json wj;
+      wj["name"] = w.name;
+      wj["rom"] = w.rom.string();
+      wj["iterations"] = w.params.iterations;
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "0x%08X", w.params.expected_checksum);
+      wj["expected_checksum"] = w.params.checksum_valid ? json(hex) : json(nullptr);
+      wj["native"] = w.native.empty() ? json(nullptr) : json(w.native.string());
+      json es = json::object();
+      for (const std::string& e : o.engines)
+        if (!runs[e].empty()) es[e] = engine_summary(runs[e]);
+      json ratios;
+      ratios["dbt_over_qemu"] = opt(ratio(median_time(es, "dbt"), median_time(es, "qemu")));
+      ratios["dbt_over_native"] = opt(ratio(median_time(es, "dbt"), median_time(es, "native")));
+      ratios["interp_over_dbt"] = opt(ratio(median_time(es, "interp"), median_time(es, "dbt")));
+      ratios["qemu_over_native"] = opt(ratio(median_time(es, "qemu"), median_time(es, "native")));
+      wj["engines"] = es;
+      wj["ratios"] = ratios;
+      report["workloads"].push_back(wj);
+    }
   }
   report["load_average_end"] = load_average();
   report["all_ok"] = all_ok;
@@ -694,16 +905,24 @@ int bench_main(int argc, char** argv) {
               report["popek_commit"].get<std::string>().c_str(), report["host_cpu"].get<std::string>().c_str(), o.runs,
               o.quick ? ", quick ROMs" : "", report["load_average_start"][0].get<double>(),
               report["load_average_end"][0].get<double>());
-  print_table(report, stdout);
+  if (sweeping) print_sweep_table(report, stdout);
+  else print_table(report, stdout);
   std::fflush(stdout);
 
   int status = all_ok ? 0 : 1;
-  if (!o.json_path.empty()) {
-    std::ofstream f(o.json_path);
-    if (f) f << report.dump(2) << "\n";
-    if (!f) {
-      std::fprintf(stderr, "popek bench: %s: cannot write: %s\n", o.json_path.c_str(), std::strerror(errno));
+  std::string error;
+  const std::string text = report.dump(2) + "\n";
+  if (!o.json_path.empty() && !write_text(o.json_path, text, error)) {
+    std::fprintf(stderr, "popek bench: %s\n", error.c_str());
+    status = 2;
+  }
+  if (!o.out_dir.empty()) {
+    if (!write_text(fs::path(o.out_dir) / "report.json", text, error) ||
+        !write_text(fs::path(o.out_dir) / "report.html", report::render_html(report), error)) {
+      std::fprintf(stderr, "popek bench: %s\n", error.c_str());
       status = 2;
+    } else {
+      std::fprintf(stderr, "popek bench: report in %s/report.html\n", o.out_dir.c_str());
     }
   }
   if (o.keep_temp) std::fprintf(stderr, "popek bench: run outputs kept in %s\n", tmp.c_str());

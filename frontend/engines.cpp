@@ -9,7 +9,7 @@ namespace {
 
 class DbtCpuEngine : public CpuEngine {
  public:
-  explicit DbtCpuEngine(Interpreter& interp) : dbt_(interp) {}
+  DbtCpuEngine(Interpreter& interp, const dbt::DbtOptions& options) : dbt_(interp, options) {}
   EngineRun run(uint64_t budget, const std::function<bool()>& should_stop) override {
     dbt::DbtRunResult r = dbt_.run(budget, should_stop);
     EngineRun out;
@@ -33,7 +33,7 @@ class DbtCpuEngine : public CpuEngine {
 
 class VerifyCpuEngine : public CpuEngine {
  public:
-  explicit VerifyCpuEngine(Interpreter& interp) : verify_(interp) {}
+  VerifyCpuEngine(Interpreter& interp, const dbt::VerifyOptions& options) : verify_(interp, options) {}
   EngineRun run(uint64_t budget, const std::function<bool()>& should_stop) override {
     dbt::VerifyResult r = verify_.run(budget, should_stop);
     EngineRun out;
@@ -68,20 +68,26 @@ const char* engine_name(EngineKind kind) {
   return "?";
 }
 
-void install_engine(Machine& machine, EngineKind kind, std::function<void(const std::string&)> block_trace) {
+void install_engine(Machine& machine, EngineKind kind, std::function<void(const std::string&)> block_trace,
+                    size_t cache_bytes) {
+  dbt::DbtOptions dbt_options;
+  if (cache_bytes) dbt_options.cache_bytes = cache_bytes;
   switch (kind) {
     case EngineKind::Interp:
       machine.set_engine(nullptr);
       break;
     case EngineKind::Dbt: {
-      auto e = std::make_unique<DbtCpuEngine>(machine.interpreter());
+      auto e = std::make_unique<DbtCpuEngine>(machine.interpreter(), dbt_options);
       if (block_trace) e->dbt().set_block_trace(std::move(block_trace));
       machine.set_engine(std::move(e));
       break;
     }
-    case EngineKind::Verify:
-      machine.set_engine(std::make_unique<VerifyCpuEngine>(machine.interpreter()));
+    case EngineKind::Verify: {
+      dbt::VerifyOptions verify_options;
+      verify_options.dbt = dbt_options;
+      machine.set_engine(std::make_unique<VerifyCpuEngine>(machine.interpreter(), verify_options));
       break;
+    }
   }
 }
 

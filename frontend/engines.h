@@ -13,8 +13,9 @@ namespace popek {
 
 // Installs the engine for `kind` on `machine`. `block_trace`, when set,
 // receives each translated block's guest/host disassembly (--trace blocks).
+// `cache_bytes` sets the translation cache size (--tc-size; 0: default).
 void install_engine(Machine& machine, EngineKind kind,
-                    std::function<void(const std::string&)> block_trace = {});
+                    std::function<void(const std::string&)> block_trace = {}, size_t cache_bytes = 0);
 
 const char* engine_name(EngineKind kind);
 

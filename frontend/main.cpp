@@ -135,13 +135,20 @@ int main(int argc, char** argv) {
   if (cdrom) machine.attach_cdrom(std::move(cdrom));
   std::function<void(const std::string&)> block_trace;
   if (o.trace_blocks) block_trace = [](const std::string& text) { std::fputs(text.c_str(), stderr); };
-  install_engine(machine, o.engine, std::move(block_trace));
+  install_engine(machine, o.engine, std::move(block_trace), size_t(o.tc_size_mib * 1024 * 1024));
   RunLimits limits;
   limits.max_instructions = o.max_instructions;
   limits.timeout_seconds = o.timeout_seconds;
   StatsSeries series(machine);
-  if (o.stats_interval) attach_series(limits, series, o.stats_interval);
+  ProgressFile progress;
+  if (!o.progress_path.empty() && !progress.open(o.progress_path, error)) {
+    std::fprintf(stderr, "popek: %s\n", error.c_str());
+    return 2;
+  }
+  attach_sampling(limits, o.stats_interval ? &series : nullptr, o.stats_interval,
+                  progress.is_open() ? &progress : nullptr);
   series.start();
+  progress.start();
   // The window when there is a display to show it on; headless otherwise
   // (no SDL initialisation at all), said once on stderr.
   const char* no_window = o.headless                                          ? "--headless"

@@ -105,6 +105,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
                  "Write the text-mode screen as UTF-8 lines (code page 437) to FILE when the run ends");
   app.add_option("--stats-interval", o.stats_interval,
                  "With --stats: add a time series of the counters sampled every N retired instructions");
+  app.add_option("--tc-size", o.tc_size_mib, "Translation cache size in MiB (0.0625 to 1024; default 32)");
+  app.add_option("--progress-file", o.progress_path,
+                 "Keep FILE updated with the retired instruction count and seconds (used by popek bench)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -137,6 +140,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
   if (o.trace_blocks && o.engine != EngineKind::Dbt) return fail("--trace blocks needs --engine dbt");
   if (!(o.timeout_seconds >= 0)) return fail("--timeout must not be negative or NaN");
   if (o.stats_interval && o.stats_path.empty()) return fail("--stats-interval needs --stats FILE.json");
+  if (o.tc_size_mib != 0 && !(o.tc_size_mib >= 0.0625 && o.tc_size_mib <= 1024))
+    return fail("--tc-size " + std::to_string(o.tc_size_mib) + ": the translation cache must be 0.0625 to 1024 MiB");
+  if (o.tc_size_mib != 0 && o.engine == EngineKind::Interp) return fail("--tc-size needs --engine dbt or verify");
   if (o.bios_path.empty()) {
     o.bios_path = kDefaultBiosPath;
     o.bios_is_default = true;

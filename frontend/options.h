@@ -40,6 +40,8 @@ struct Options {
   std::string screen_text_path;  // --screen-text PATH.txt: the text screen at exit
   std::string screenshot_dir = ".";  // --screenshot-dir: where the window's F12 saves PNGs
   uint64_t stats_interval = 0;  // --stats-interval N: add a series sampled every N instructions
+  double tc_size_mib = 0;       // --tc-size MiB: translation cache size (0: the translator's default)
+  std::string progress_path;    // --progress-file FILE: retired count and time, for popek bench
 };
 
 struct ParseResult {

@@ -3,6 +3,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <numeric>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace popek {
 
@@ -32,8 +36,53 @@ void StatsSeries::sample(uint64_t retired) {
 }
 
 void attach_series(RunLimits& limits, StatsSeries& series, uint64_t interval) {
-  limits.sample_every = interval;
-  limits.sample = [&series](uint64_t retired) { series.sample(retired); };
+  attach_sampling(limits, &series, interval, nullptr);
+}
+
+bool ProgressFile::open(const std::string& path, std::string& error) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    error = path + ": cannot write: " + std::strerror(errno);
+    return false;
+  }
+  update(0);
+  return true;
+}
+
+ProgressFile::~ProgressFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ProgressFile::update(uint64_t retired) {
+  if (fd_ < 0) return;
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  char line[64];
+  // Fixed width, so that each rewrite covers the previous one entirely.
+  int n = std::snprintf(line, sizeof line, "%20llu %14.6f\n", static_cast<unsigned long long>(retired), s);
+  if (n > 0 && ::pwrite(fd_, line, size_t(n), 0) < 0) {
+    ::close(fd_);  // a failing progress file is not worth stopping the run for
+    fd_ = -1;
+  }
+}
+
+void attach_sampling(RunLimits& limits, StatsSeries* series, uint64_t series_interval, ProgressFile* progress) {
+  if (!series) series_interval = 0;
+  if (!series_interval && !progress) return;
+  uint64_t every = series_interval && progress ? std::gcd(series_interval, ProgressFile::kEvery)
+                   : series_interval           ? series_interval
+                                               : ProgressFile::kEvery;
+  limits.sample_every = every;
+  limits.sample = [series, series_interval, progress, next_series = series_interval,
+                   next_progress = ProgressFile::kEvery](uint64_t retired) mutable {
+    if (series_interval && retired >= next_series) {
+      series->sample(retired);
+      next_series = (retired / series_interval + 1) * series_interval;
+    }
+    if (progress && retired >= next_progress) {
+      progress->update(retired);
+      next_progress = (retired / ProgressFile::kEvery + 1) * ProgressFile::kEvery;
+    }
+  };
 }
 
 bool write_stats_json(const std::string& path, Machine& machine, const RunOutcome& outcome,

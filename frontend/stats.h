@@ -34,6 +34,29 @@ class StatsSeries {
 // Installs `series` as the sampler of `limits` every `interval` instructions.
 void attach_series(RunLimits& limits, StatsSeries& series, uint64_t interval);
 
+// --progress-file FILE (for popek bench): a file that holds one line,
+// "<retired instructions> <host seconds>", rewritten in place about every
+// million retired instructions while the machine runs.
+class ProgressFile {
+ public:
+  // Returns false and a one-line reason if the file cannot be created.
+  bool open(const std::string& path, std::string& error);
+  ~ProgressFile();
+  void start() { start_ = std::chrono::steady_clock::now(); }
+  void update(uint64_t retired);
+  bool is_open() const { return fd_ >= 0; }
+  static constexpr uint64_t kEvery = 1'000'000;
+
+ private:
+  int fd_ = -1;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+// Installs one sampler on `limits` that feeds `series` every
+// `series_interval` instructions and `progress` every ProgressFile::kEvery;
+// either may be null.
+void attach_sampling(RunLimits& limits, StatsSeries* series, uint64_t series_interval, ProgressFile* progress);
+
 // Writes the counters of `machine` and `outcome` as JSON; returns false and
 // a one-line reason if the file cannot be written. With a series, the JSON
 // gets "stats_interval" and "series" (the sampled points, then one final

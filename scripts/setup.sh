@@ -12,6 +12,7 @@ PACKAGES=(
   qemu-system-x86 seabios
   xvfb xdotool x11-apps libx11-dev
   clang-14 libclang-rt-14-dev
+  libxml2-dev chromium
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
