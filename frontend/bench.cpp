@@ -298,6 +298,8 @@ std::string describe_failure(const ChildResult& c, const std::string& err_text) 
   else why = "exit status " + std::to_string(c.exit_status);
   std::string l = last_line(err_text);
   if (!l.empty()) why += ": " + l;
+  for (char& ch : why)
+    if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
   return why;
 }
 
@@ -622,6 +624,22 @@ void print_sweep_table(const json& report, std::FILE* out) {
                      out);
 }
 
+// Control characters (from argv or a child's output) as \xNN, so that a
+// message stays on one line.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> split_list(const std::vector<std::string>& items) {
   std::vector<std::string> out;
   for (const std::string& item : items) {
@@ -705,14 +723,14 @@ int bench_main(int argc, char** argv) {
     std::printf("%s", app.help().c_str());
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "popek bench: %s\n", e.what());
+    std::fprintf(stderr, "popek bench: %s\n", one_line(e.what()).c_str());
     return 2;
   }
   auto fail = [](const std::string& msg) {
-    std::fprintf(stderr, "popek bench: %s\n", msg.c_str());
+    std::fprintf(stderr, "popek bench: %s\n", one_line(msg).c_str());
     return 2;
   };
-  if (o.timeout < 0) return fail("--timeout must not be negative");
+  if (!(o.timeout >= 0)) return fail("--timeout must not be negative or NaN");
   if (o.tc_size_mib != 0 && !(o.tc_size_mib >= 0.0625 && o.tc_size_mib <= 1024))
     return fail("--tc-size " + format_mib(o.tc_size_mib) + ": the translation cache must be 0.0625 to 1024 MiB");
   if (force_progress && no_progress) return fail("--progress and --no-progress contradict each other");

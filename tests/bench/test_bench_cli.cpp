@@ -108,6 +108,8 @@ TEST(BenchCli, BadInputIsOneLineAndStatus2) {
       {"bench --runs 0 " + kRoms, "--runs"},
       {"bench --timeout -1 " + kRoms, "--timeout"},
       {"bench --no-such-option", "no-such-option"},
+      {"bench --workloads \"$(printf 'a\\nb')\" " + kRoms, "a\\x0Ab"},  // a newline stays on the line
+      {"bench --timeout nan " + kRoms, "--timeout"},
   };
   int i = 0;
   for (const Case& c : cases) {
