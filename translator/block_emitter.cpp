@@ -233,6 +233,12 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
       return e.call_indirect(k);
     case Lowering::StringOp:
       return e.string_op(k);
+    case Lowering::RepString:
+      return e.rep_string(k);
+    case Lowering::Leave:
+      return e.leave(k);
+    case Lowering::Divide:
+      return e.divide(k);
     case Lowering::Pushf:
       return e.pushf(k);
     case Lowering::Popf:

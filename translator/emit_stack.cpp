@@ -171,4 +171,26 @@ bool Emission::pop_all(unsigned k) {
   return true;
 }
 
+// LEAVE: (E)SP := (E)BP (stack size), then POP (E)BP (operand size). The
+// slot at (E)BP is read through the stack TLB path first; ESP and EBP are
+// committed after it succeeded (the slow path runs the whole LEAVE).
+bool Emission::leave(unsigned k) {
+  const int32_t size = plan.insns[k].mem_size;
+  asmjit::Label resume = a.newLabel();
+  if (gb.stack32) a.mov(host::kAddr.r32(), host::gpd(EBP));
+  else a.movzx(host::kAddr.r32(), host::gpw(EBP));
+  guarded_access(k, SS, size, TlbKind::Read, resume);
+  const x86::Gp value = sized(host::kTmp1, size);
+  a.mov(value, x86::ptr(host::kAddr, 0, size));
+  if (gb.stack32) {
+    a.lea(host::gpd(ESP), x86::ptr(host::gpq(EBP), size));
+  } else {
+    a.lea(host::kTmp2.r32(), x86::ptr(host::gpq(EBP), size));
+    a.mov(host::gpw(ESP), host::kTmp2.r16());
+  }
+  a.mov(size == 2 ? host::gpw(EBP) : host::gpd(EBP), value);
+  a.bind(resume);
+  return true;
+}
+
 }  // namespace popek::dbt

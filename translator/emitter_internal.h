@@ -97,6 +97,7 @@ struct Emission {
   bool ret(unsigned k);
   bool push_all(unsigned k);
   bool pop_all(unsigned k);
+  bool leave(unsigned k);
 
   // ---- emit_control.cpp ----
   // LOOPcc/JCXZ without touching the flags; JMP/CALL r/m through the
@@ -108,6 +109,23 @@ struct Emission {
   // ---- emit_string.cpp ----
   // STOS/LODS/MOVS without REP.
   bool string_op(unsigned k);
+  // REP MOVS/STOS, REPE/REPNE SCAS: one interpreter chunk as a host REP
+  // when it stays on one page (flat segments, DF clear); else the
+  // interpreter from the instruction's start.
+  bool rep_string(unsigned k);
+
+  // ---- emit_divide.cpp ----
+  // DIV/IDIV: the #DE conditions checked inline, then the host divide.
+  bool divide(unsigned k);
+  // A site for instruction k whose cold path restores the stashed flags,
+  // runs the whole instruction in the interpreter, re-stashes and continues
+  // at `resume` (as a memory slow path does). Returns the label to jump to
+  // while the stash is valid.
+  asmjit::Label interpreter_path(unsigned k, asmjit::Label resume);
+  // Leaves the block in the middle at instruction k with CpuState.eip =
+  // `eip`, the slots after k unretired (a REP chunk that yields). The guest
+  // flags must be in RFLAGS.
+  void yield_exit(unsigned k, uint32_t eip);
 
   // ---- emit_sensitive.cpp ----
   // Sensitive instructions against the virtual CPU state.

@@ -1,8 +1,11 @@
 // The native-instruction table and the per-instruction lowering decision.
 //
 // Departures from "run it natively whenever the host can":
-//  - DIV/IDIV are fallbacks: a zero divisor or quotient overflow must become
-//    the guest's #DE, never a host SIGFPE.
+//  - DIV/IDIV check the divisor and the quotient's range inline first (a
+//    zero divisor or a quotient overflow must become the guest's #DE, never
+//    a host SIGFPE): the faulting case runs in the interpreter.
+//  - REP string instructions are translated only for flat segments and
+//    32-bit addressing (MOVS, STOS, SCAS); the rest fall back.
 //  - BT/BTS/BTR/BTC with a memory operand and a register bit offset address
 //    memory outside the operand (EA + offset/8): fallback.
 //  - 16-bit BSWAP (undefined in the SDM) is a fallback so that the guest sees
@@ -19,12 +22,14 @@
 #include <cstring>
 
 #include "core/cpu_state.h"
+#include "translator/translation_cache.h"
 
 namespace popek::dbt {
 namespace {
 
 enum class NativeKind : uint8_t {
-  None, Generic, BitTest, Lea, Nop, Jcc, Jmp, Push, Pop, Call, Ret, Loop, String, PushAll, PopAll, Direction
+  None, Generic, BitTest, Lea, Nop, Jcc, Jmp, Push, Pop, Call, Ret, Loop, String, PushAll, PopAll, Direction,
+  Divide, Leave
 };
 
 struct NativeRow {
@@ -84,6 +89,8 @@ constexpr NativeRow kNativeTable[] = {
     {MN(STOSB), NativeKind::String}, {MN(STOSW), NativeKind::String}, {MN(STOSD), NativeKind::String},
     {MN(LODSB), NativeKind::String}, {MN(LODSW), NativeKind::String}, {MN(LODSD), NativeKind::String},
     {MN(MOVSB), NativeKind::String}, {MN(MOVSW), NativeKind::String}, {MN(MOVSD), NativeKind::String},
+    {MN(SCASB), NativeKind::String}, {MN(SCASW), NativeKind::String}, {MN(SCASD), NativeKind::String},
+    {MN(DIV), NativeKind::Divide}, {MN(IDIV), NativeKind::Divide}, {MN(LEAVE), NativeKind::Leave},
     // Stack (general forms; segment-register and memory forms fall back)
     {MN(PUSH), NativeKind::Push}, {MN(POP), NativeKind::Pop}, {MN(CALL), NativeKind::Call},
     {MN(RET), NativeKind::Ret}, {MN(PUSHA), NativeKind::PushAll}, {MN(PUSHAD), NativeKind::PushAll},
@@ -258,15 +265,73 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
       p.target = d.insn.mnemonic == ZYDIS_MNEMONIC_STD;
       return p;
     case NativeKind::String: {
-      if (d.insn.meta.category != ZYDIS_CATEGORY_STRINGOP || d.has_rep() || d.has_repe() || d.has_repne() ||
+      if (d.insn.meta.category != ZYDIS_CATEGORY_STRINGOP || d.insn.opcode_map != ZYDIS_OPCODE_MAP_DEFAULT ||
           d.has_lock() || gi.cls.form != InsnForm::Default)
         return fallback();
       const unsigned width = d.insn.operand_width;
       if (width != 8 && width != 16 && width != 32) return fallback();
-      p.how = Lowering::StringOp;
-      p.mem_size = static_cast<uint8_t>(width / 8);
       const ZydisMnemonic m = d.insn.mnemonic;
-      p.string_accesses = m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW || m == ZYDIS_MNEMONIC_MOVSD ? 2 : 1;
+      const bool movs = m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW || m == ZYDIS_MNEMONIC_MOVSD;
+      const bool scas = m == ZYDIS_MNEMONIC_SCASB || m == ZYDIS_MNEMONIC_SCASW || m == ZYDIS_MNEMONIC_SCASD;
+      p.mem_size = static_cast<uint8_t>(width / 8);
+      p.string_accesses = movs ? 2 : 1;
+      if (d.has_rep() || d.has_repe() || d.has_repne()) {
+        // One chunk on one page in host REP form: flat DS/ES (a source
+        // override only to another flat segment), 32-bit addressing, no
+        // alignment checking. LODS keeps the interpreter.
+        const bool lods = !movs && !scas && m != ZYDIS_MNEMONIC_STOSB && m != ZYDIS_MNEMONIC_STOSW &&
+                          m != ZYDIS_MNEMONIC_STOSD;
+        if (lods || d.insn.address_width != 32 || !(pc.mode & mode_bit::kFlat) || (pc.mode & mode_bit::kAlignCheck))
+          return fallback();
+        if (movs) {
+          for (unsigned i = 0; i < d.insn.operand_count; ++i) {
+            const ZydisDecodedOperand& op = d.ops[i];
+            if (op.type == ZYDIS_OPERAND_TYPE_MEMORY && op.mem.base == ZYDIS_REGISTER_ESI &&
+                op.mem.segment != ZYDIS_REGISTER_DS && op.mem.segment != ZYDIS_REGISTER_ES &&
+                op.mem.segment != ZYDIS_REGISTER_SS)
+              return fallback();
+          }
+        }
+        p.how = Lowering::RepString;
+        if (scas) {
+          p.flags_used = kStatus;  // a zero count leaves them
+          p.flags_written = kStatus;
+        }
+        return p;
+      }
+      if (scas) return fallback();
+      p.how = Lowering::StringOp;
+      return p;
+    }
+    case NativeKind::Leave: {
+      const unsigned width = d.insn.operand_width;
+      if (gi.cls.form != InsnForm::Default || (width != 16 && width != 32)) return fallback();
+      p.how = Lowering::Leave;
+      p.kind = TlbKind::Read;
+      p.mem_size = static_cast<uint8_t>(width / 8);
+      return p;
+    }
+    case NativeKind::Divide: {
+      if (gi.cls.form != InsnForm::Default || d.has_lock() || d.insn.operand_count_visible < 1) return fallback();
+      const ZydisDecodedOperand& op = d.ops[0];
+      if (op.size != 8 && op.size != 16 && op.size != 32) return fallback();
+      if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+        if (op.mem.type != ZYDIS_MEMOP_TYPE_MEM) return fallback();
+        p.mem_op = 0;
+        p.kind = TlbKind::Read;
+        p.mem_size = static_cast<uint8_t>(op.size / 8);
+      } else if (op.type != ZYDIS_OPERAND_TYPE_REGISTER || !ZydisRegisterGetClass(op.reg.value) ||
+                 (ZydisRegisterGetClass(op.reg.value) != ZYDIS_REGCLASS_GPR8 &&
+                  ZydisRegisterGetClass(op.reg.value) != ZYDIS_REGCLASS_GPR16 &&
+                  ZydisRegisterGetClass(op.reg.value) != ZYDIS_REGCLASS_GPR32)) {
+        return fallback();
+      }
+      p.how = Lowering::Divide;
+      p.asm_id = asmjit_id(d.insn.mnemonic);
+      // The flags are undefined: the host's divide passes some through, as
+      // the interpreter's (the same host instruction) does.
+      p.flags_used = kStatus;
+      p.flags_written = kStatus;
       return p;
     }
     case NativeKind::Loop: {
@@ -376,7 +441,12 @@ unsigned fallback_sites(const InsnPlan& ip) {
     case Lowering::JumpIndirect:
       return 1;  // the target's memory read, or the CS limit check
     case Lowering::StringOp:
-      return ip.string_accesses;  // 1 (STOS, LODS) or 2 (MOVS)
+    case Lowering::RepString:
+      return ip.string_accesses;  // 1 (STOS, LODS, SCAS) or 2 (MOVS)
+    case Lowering::Leave:
+      return 1;
+    case Lowering::Divide:
+      return ip.mem_op >= 0 ? 2 : 1;  // the divisor's read; the #DE check
     case Lowering::CallIndirect:
       return 2;  // the target's read (or limit check), the stack write
     case Lowering::IfChange:

@@ -33,6 +33,10 @@ enum class Lowering : uint8_t {
   JumpIndirect,  // JMP r/m16/32: the indirect-branch cache
   CallIndirect,  // CALL r/m16/32: push the return address, the indirect-branch cache
   StringOp,    // STOS/LODS/MOVS without REP: accesses through the TLB, DF from CpuState
+  RepString,   // REP MOVS/STOS, REPE/REPNE SCAS (flat, 32-bit addressing): one
+               // interpreter chunk (at most 1024 iterations) as a host REP on one page
+  Leave,       // LEAVE: ESP := EBP, POP EBP through the stack TLB path
+  Divide,      // DIV/IDIV: #DE checked inline (the interpreter raises it), then the host divide
   // Sensitive instructions rewritten against the virtual CPU state
   // (emit_sensitive.cpp):
   Pushf,       // PUSHF/PUSHFD: CpuState.eflags with the host's arithmetic flags
@@ -53,7 +57,7 @@ struct InsnPlan {
   uint32_t target = 0;           // branch target EIP (CondBranch, DirectJump, CallDirect);
                                  // CpuState field offset (ReadState, PushSreg)
   bool set_if = false;           // IfChange: STI (else CLI)
-  uint8_t string_accesses = 0;   // StringOp: memory accesses (1 or 2)
+  uint8_t string_accesses = 0;   // StringOp, RepString: memory operands (1 or 2)
   uint8_t iopl_needed = 0;       // IfChange: minimum IOPL, checked inline (0: no check)
   uint32_t flags_used = 0;       // arithmetic flags read (or passed through)
   uint32_t flags_killed = 0;     // arithmetic flags certainly overwritten (with a defined value)

@@ -120,7 +120,98 @@ struct Gen {
     return true;
   }
 
+  // Appends one encoded instruction to `out`.
+  bool add(ZydisMnemonic mn, std::initializer_list<Operand> ops, std::vector<uint8_t>& out) {
+    std::vector<uint8_t> b;
+    if (!encode(mn, ops, b)) return false;
+    out.insert(out.end(), b.begin(), b.end());
+    return true;
+  }
+  Operand fixed(ZydisRegister r) {
+    Operand o{};
+    o.type = ZYDIS_OPERAND_TYPE_REGISTER;
+    o.reg.value = r;
+    return o;
+  }
+  Operand at_buffer(uint32_t disp) {  // [(E)BX + disp], for LEA
+    Operand o{};
+    o.type = ZYDIS_OPERAND_TYPE_MEMORY;
+    o.mem.base = code32 ? RG(EBX) : RG(BX);
+    o.mem.displacement = disp;
+    return o;
+  }
+
+  // Forms that were interpreter fallbacks on the Linux boot, each as one
+  // slot of several instructions that keeps the register discipline:
+  //  - DIV/IDIV after a dividend set-up (zero or sign extension, sometimes
+  //    none: then #DE is likely, which both engines must raise alike);
+  //  - LEAVE after a frame set-up (ESP stays in the buffer);
+  //  - REP MOVS/STOS and REPE/REPNE SCAS (and a plain SCAS) with EDI/ESI in
+  //    the buffer and counts from 0 to beyond one 1024-iteration chunk
+  //    (either direction: DF is whatever CLD/STD left), then (E)SI reset to
+  //    a small index.
+  bool lowered(std::vector<uint8_t>& out) {
+    out.clear();
+    const ZydisRegister cx = code32 ? RG(ECX) : RG(CX);
+    const ZydisRegister si = code32 ? RG(ESI) : RG(SI), di = code32 ? RG(EDI) : RG(DI);
+    switch (pick(3)) {
+      case 0: {  // DIV/IDIV, set up so that they do not fault (the targeted test has #DE)
+        const unsigned w = width();
+        const bool is_signed = pick(2);
+        if (w == 8) {
+          if (is_signed ? !add(MN(CBW), {}, out) : !add(MN(MOV), {fixed(RG(AH)), i(0)}, out)) return false;
+        } else if (is_signed) {
+          if (!add(w == 32 ? MN(CDQ) : MN(CWD), {}, out)) return false;
+        } else {
+          const ZydisRegister dx = w == 32 ? RG(EDX) : RG(DX);
+          if (!add(MN(XOR), {fixed(dx), fixed(dx)}, out)) return false;
+        }
+        // A non-zero divisor outside the dividend's registers.
+        Operand divisor;
+        do divisor = rm(w, true);
+        while (divisor.type == ZYDIS_OPERAND_TYPE_REGISTER &&
+               (divisor.reg.value == RG(EAX) || divisor.reg.value == RG(EDX) || divisor.reg.value == RG(AX) ||
+                divisor.reg.value == RG(DX) || divisor.reg.value == RG(AL) || divisor.reg.value == RG(AH)));
+        const ZydisInstructionAttributes seg = prefixes;
+        if (!add(MN(OR), {divisor, i(1)}, out)) return false;
+        prefixes = seg;
+        return add(is_signed ? MN(IDIV) : MN(DIV), {divisor}, out);
+      }
+      case 1: {  // LEAVE
+        if (!with_stack) return false;
+        const ZydisRegister bp = code32 ? RG(EBP) : RG(BP), sp = code32 ? RG(ESP) : RG(SP);
+        if (!add(MN(MOV), {fixed(bp), fixed(sp)}, out)) return false;
+        if (chance(2) && !add(MN(SUB), {fixed(sp), i(4 * pick(8))}, out)) return false;
+        if (chance(3)) prefixes |= ZYDIS_ATTRIB_HAS_OPERANDSIZE;
+        return add(MN(LEAVE), {}, out);
+      }
+      default: {  // string instructions
+        static const ZydisMnemonic kRep[] = {MN(MOVSB), MN(MOVSW), MN(MOVSD), MN(STOSB), MN(STOSW),
+                                             MN(STOSD), MN(SCASB), MN(SCASW), MN(SCASD)};
+        const ZydisMnemonic mn = any(kRep);
+        const bool scas = mn == MN(SCASB) || mn == MN(SCASW) || mn == MN(SCASD);
+        const unsigned size = mn == MN(MOVSB) || mn == MN(STOSB) || mn == MN(SCASB) ? 1
+                              : mn == MN(MOVSW) || mn == MN(STOSW) || mn == MN(SCASW) ? 2 : 4;
+        // Up to 1,250 bytes each way from the middle: inside the buffer.
+        const unsigned count = chance(8) ? (1000 + pick(250)) / size : pick(4) == 0 ? 0 : pick(40);
+        const uint32_t mid = buffer / 2;
+        if (!add(MN(LEA), {fixed(di), at_buffer(mid - 64 + pick(128))}, out)) return false;
+        if (!add(MN(LEA), {fixed(si), at_buffer(mid - 64 + pick(128))}, out)) return false;
+        if (!add(MN(MOV), {fixed(cx), i(count)}, out)) return false;
+        if (scas && !add(MN(MOV), {fixed(RG(AL)), i(static_cast<int8_t>(pick(256)))}, out)) return false;
+        if (scas && chance(8)) {
+          if (!add(mn, {}, out)) return false;  // SCAS without REP
+        } else {
+          prefixes |= scas ? (pick(2) ? ZYDIS_ATTRIB_HAS_REPE : ZYDIS_ATTRIB_HAS_REPNE) : ZYDIS_ATTRIB_HAS_REP;
+          if (!add(mn, {}, out)) return false;
+        }
+        return add(MN(MOV), {fixed(si), i(pick(16))}, out);
+      }
+    }
+  }
+
   bool one(std::vector<uint8_t>& out) {
+    if (chance(12)) return lowered(out);
     if (with_stack && chance(5)) {
       const unsigned w = wide();
       if (chance(6)) {  // rewritten stack forms: PUSHF, PUSHA, PUSH Sreg

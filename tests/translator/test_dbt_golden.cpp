@@ -281,7 +281,7 @@ TEST_F(Golden, ChainedJmp) {
 
 TEST_F(Golden, WholeBlockListing) {
   flat32();
-  load(0x1000, {0x01, 0xd8, 0xf7, 0xf3, 0xf4});  // add eax, ebx; div ebx (fallback); hlt
+  load(0x1000, {0x01, 0xd8, 0xd4, 0x0a, 0xf4});  // add eax, ebx; aam (fallback); hlt
   const dbt::Block* b = dbt->block_at_current();
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(dbt->disassemble(*b).substr(dbt->disassemble(*b).find('\n') + 1),
@@ -297,7 +297,7 @@ TEST_F(Golden, WholeBlockListing) {
             "      jl <+0x50>\n"
             "  00001000  add eax, ebx\n"
             "      add eax, ebx\n"
-            "  00001002  div ebx\n"
+            "  00001002  aam 0x0A\n"
             "      mov r9, <imm64>\n"
             "      call fallback\n"
             "  00001004  hlt\n"
