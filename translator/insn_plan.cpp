@@ -44,7 +44,7 @@ constexpr NativeRow kNativeTable[] = {
     {MN(SBB), NativeKind::Generic}, {MN(CMP), NativeKind::Generic}, {MN(INC), NativeKind::Generic},
     {MN(DEC), NativeKind::Generic}, {MN(NEG), NativeKind::Generic}, {MN(MUL), NativeKind::Generic},
     {MN(IMUL), NativeKind::Generic}, {MN(XADD), NativeKind::Generic},
-    {MN(CMPXCHG), NativeKind::Generic}, {MN(AND), NativeKind::Generic}, {MN(OR), NativeKind::Generic},
+    {MN(CMPXCHG), NativeKind::Generic}, {MN(CMPXCHG8B), NativeKind::Generic}, {MN(AND), NativeKind::Generic}, {MN(OR), NativeKind::Generic},
     {MN(XOR), NativeKind::Generic}, {MN(TEST), NativeKind::Generic}, {MN(NOT), NativeKind::Generic},
     // Shift
     {MN(ROL), NativeKind::Generic}, {MN(ROR), NativeKind::Generic}, {MN(RCL), NativeKind::Generic},
@@ -400,7 +400,12 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
     p.mem_op = static_cast<int8_t>(mem);
     p.kind = writes ? TlbKind::Write : TlbKind::Read;
     p.mem_size = static_cast<uint8_t>(m.size / 8);
-    if (p.mem_size != 1 && p.mem_size != 2 && p.mem_size != 4) return fallback();
+    // CMPXCHG8B m64: EDX:EAX and ECX:EBX are the same host registers; it
+    // always writes (the old value back on a mismatch), as the interpreter
+    // does, so its access is a write.
+    const bool m64 = p.mem_size == 8 && d.insn.mnemonic == ZYDIS_MNEMONIC_CMPXCHG8B;
+    if (m64) p.kind = TlbKind::Write;
+    if (p.mem_size != 1 && p.mem_size != 2 && p.mem_size != 4 && !m64) return fallback();
   }
   if (d.has_lock()) {
     // LOCK is legal only on a lockable instruction with a memory destination;

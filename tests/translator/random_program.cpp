@@ -282,7 +282,8 @@ struct Gen {
         const unsigned w = wide();
         return encode(any(kCmov), {r(w, true), rm(w, false)}, out);
       }
-      case 11: {  // XCHG, XADD, CMPXCHG
+      case 11: {  // XCHG, XADD, CMPXCHG, CMPXCHG8B
+        if (chance(6)) return encode(MN(CMPXCHG8B), {m(64)}, out);
         const unsigned w = width();
         const ZydisMnemonic mn = (ZydisMnemonic[]){MN(XCHG), MN(XADD), MN(CMPXCHG)}[pick(3)];
         return encode(mn, {rm(w, true), r(w, true)}, out);
