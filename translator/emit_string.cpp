@@ -66,6 +66,40 @@ bool Emission::string_op(unsigned k) {
     else a.mov(host::kAddr.r32(), host::gpd(r));
   };
   const x86::Gp value = x86::Gp::fromTypeAndId(accumulator(size).type(), x86::Gp::kIdR14);
+  const bool scas = m == ZYDIS_MNEMONIC_SCASB || m == ZYDIS_MNEMONIC_SCASW || m == ZYDIS_MNEMONIC_SCASD;
+  const bool cmps = m == ZYDIS_MNEMONIC_CMPSB || m == ZYDIS_MNEMONIC_CMPSW || m == ZYDIS_MNEMONIC_CMPSD;
+  if (scas || cmps) {
+    // CMP [ESI] or the accumulator with ES:[EDI]; the step is computed
+    // before the compare and applied with LEA, so the flags are the CMP's.
+    if (cmps) {
+      offset_of(ESI);
+      guarded_access(k, source_segment(gi.d), size, TlbKind::Read, resume);
+      a.mov(value, x86::ptr(host::kAddr, 0, size));
+    }
+    offset_of(EDI);
+    guarded_access(k, ES, size, TlbKind::Read, resume);
+    const x86::Gp step = host::kTmp1.r32();
+    a.mov(step, seq::cpu_field(offsetof(CpuState, eflags), 4));
+    a.and_(step, imm(flag::DF));
+    a.shr(step, size == 1 ? 9 : size == 2 ? 8 : 7);
+    a.neg(step);
+    a.add(step, imm(size));
+    a.cmp(cmps ? value : accumulator(size), x86::ptr(host::kAddr, 0, size));
+    auto advance = [&](Reg r) {
+      if (addr16) {
+        a.lea(host::kTmp2.r32(), x86::ptr(host::gpq(r), host::kTmp1));
+        a.mov(host::gpw(r), host::kTmp2.r16());
+      } else {
+        a.lea(host::gpd(r), x86::ptr(host::gpq(r), host::kTmp1));
+      }
+    };
+    if (cmps) advance(ESI);
+    advance(EDI);
+    a.bind(resume);
+    rflags_valid = true;  // the slow path joins with both valid
+    stash_valid = false;
+    return true;
+  }
   if (!stos) {  // LODS, MOVS: read [ESI]
     offset_of(ESI);
     guarded_access(k, source_segment(gi.d), size, TlbKind::Read, resume);

@@ -90,6 +90,7 @@ constexpr NativeRow kNativeTable[] = {
     {MN(LODSB), NativeKind::String}, {MN(LODSW), NativeKind::String}, {MN(LODSD), NativeKind::String},
     {MN(MOVSB), NativeKind::String}, {MN(MOVSW), NativeKind::String}, {MN(MOVSD), NativeKind::String},
     {MN(SCASB), NativeKind::String}, {MN(SCASW), NativeKind::String}, {MN(SCASD), NativeKind::String},
+    {MN(CMPSB), NativeKind::String}, {MN(CMPSW), NativeKind::String}, {MN(CMPSD), NativeKind::String},
     {MN(DIV), NativeKind::Divide}, {MN(IDIV), NativeKind::Divide}, {MN(LEAVE), NativeKind::Leave},
     // Stack (general forms; segment-register and memory forms fall back)
     {MN(PUSH), NativeKind::Push}, {MN(POP), NativeKind::Pop}, {MN(CALL), NativeKind::Call},
@@ -273,9 +274,11 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
       const ZydisMnemonic m = d.insn.mnemonic;
       const bool movs = m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW || m == ZYDIS_MNEMONIC_MOVSD;
       const bool scas = m == ZYDIS_MNEMONIC_SCASB || m == ZYDIS_MNEMONIC_SCASW || m == ZYDIS_MNEMONIC_SCASD;
+      const bool cmps = m == ZYDIS_MNEMONIC_CMPSB || m == ZYDIS_MNEMONIC_CMPSW || m == ZYDIS_MNEMONIC_CMPSD;
       p.mem_size = static_cast<uint8_t>(width / 8);
-      p.string_accesses = movs ? 2 : 1;
+      p.string_accesses = movs || cmps ? 2 : 1;
       if (d.has_rep() || d.has_repe() || d.has_repne()) {
+        if (cmps) return fallback();  // REPE/REPNE CMPS: the interpreter
         // One chunk on one page in host REP form: flat DS/ES (a source
         // override only to another flat segment), 32-bit addressing, no
         // alignment checking. LODS keeps the interpreter.
@@ -299,8 +302,11 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
         }
         return p;
       }
-      if (scas) return fallback();
       p.how = Lowering::StringOp;
+      if (scas || cmps) {  // CMP: all six flags defined
+        p.flags_killed = kStatus;
+        p.flags_written = kStatus;
+      }
       return p;
     }
     case NativeKind::Leave: {

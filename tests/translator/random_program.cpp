@@ -138,6 +138,7 @@ struct Gen {
     o.type = ZYDIS_OPERAND_TYPE_MEMORY;
     o.mem.base = code32 ? RG(EBX) : RG(BX);
     o.mem.displacement = disp;
+    o.mem.size = code32 ? 4 : 2;  // the LEA destination's size
     return o;
   }
 
@@ -186,12 +187,13 @@ struct Gen {
         return add(MN(LEAVE), {}, out);
       }
       default: {  // string instructions
-        static const ZydisMnemonic kRep[] = {MN(MOVSB), MN(MOVSW), MN(MOVSD), MN(STOSB), MN(STOSW),
-                                             MN(STOSD), MN(SCASB), MN(SCASW), MN(SCASD)};
+        static const ZydisMnemonic kRep[] = {MN(MOVSB), MN(MOVSW), MN(MOVSD), MN(STOSB), MN(STOSW), MN(STOSD),
+                                             MN(SCASB), MN(SCASW), MN(SCASD), MN(CMPSB), MN(CMPSW), MN(CMPSD)};
         const ZydisMnemonic mn = any(kRep);
-        const bool scas = mn == MN(SCASB) || mn == MN(SCASW) || mn == MN(SCASD);
-        const unsigned size = mn == MN(MOVSB) || mn == MN(STOSB) || mn == MN(SCASB) ? 1
-                              : mn == MN(MOVSW) || mn == MN(STOSW) || mn == MN(SCASW) ? 2 : 4;
+        const bool scas = mn == MN(SCASB) || mn == MN(SCASW) || mn == MN(SCASD) || mn == MN(CMPSB) ||
+                          mn == MN(CMPSW) || mn == MN(CMPSD);  // compares: with or without REPE/REPNE
+        const unsigned size = mn == MN(MOVSB) || mn == MN(STOSB) || mn == MN(SCASB) || mn == MN(CMPSB) ? 1
+                              : mn == MN(MOVSW) || mn == MN(STOSW) || mn == MN(SCASW) || mn == MN(CMPSW) ? 2 : 4;
         // Up to 1,250 bytes each way from the middle: inside the buffer.
         const unsigned count = chance(8) ? (1000 + pick(250)) / size : pick(4) == 0 ? 0 : pick(40);
         const uint32_t mid = buffer / 2;
@@ -199,12 +201,17 @@ struct Gen {
         if (!add(MN(LEA), {fixed(si), at_buffer(mid - 64 + pick(128))}, out)) return false;
         if (!add(MN(MOV), {fixed(cx), i(count)}, out)) return false;
         if (scas && !add(MN(MOV), {fixed(RG(AL)), i(static_cast<int8_t>(pick(256)))}, out)) return false;
-        if (scas && chance(8)) {
-          if (!add(mn, {}, out)) return false;  // SCAS without REP
-        } else {
-          prefixes |= scas ? (pick(2) ? ZYDIS_ATTRIB_HAS_REPE : ZYDIS_ATTRIB_HAS_REPNE) : ZYDIS_ATTRIB_HAS_REP;
-          if (!add(mn, {}, out)) return false;
-        }
+        // The encoder wants explicit operands for string instructions: the
+        // bytes are simple enough to write directly.
+        const bool wide_default = code32 ? size == 4 : size == 2;
+        if (!(scas && chance(3)))  // SCAS/CMPS without REP now and then
+          out.push_back(scas ? (pick(2) ? 0xf3 : 0xf2) : 0xf3);
+        if (size > 1 && !wide_default) out.push_back(0x66);
+        const uint8_t base = mn == MN(MOVSB) || mn == MN(MOVSW) || mn == MN(MOVSD)   ? 0xa4
+                             : mn == MN(CMPSB) || mn == MN(CMPSW) || mn == MN(CMPSD) ? 0xa6
+                             : mn == MN(STOSB) || mn == MN(STOSW) || mn == MN(STOSD) ? 0xaa
+                                                                                      : 0xae;
+        out.push_back(static_cast<uint8_t>(base + (size > 1)));
         return add(MN(MOV), {fixed(si), i(pick(16))}, out);
       }
     }
@@ -269,10 +276,11 @@ struct Gen {
       }
       case 9: {  // MOVZX/MOVSX, LEA
         if (chance(3)) {
-          Operand mem = m(32);
-          mem.mem.size = 0;
+          // The encoder wants the size of the destination on LEA's operand.
+          const unsigned w = wide();
+          Operand mem = m(w);
           prefixes = 0;
-          return encode(MN(LEA), {r(wide(), true), mem}, out);
+          return encode(MN(LEA), {r(w, true), mem}, out);
         }
         const unsigned src = pick(2) ? 8 : 16;
         return encode(pick(2) ? MN(MOVZX) : MN(MOVSX), {r(src == 16 ? 32 : wide(), true), rm(src, false)}, out);
