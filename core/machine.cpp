@@ -138,7 +138,9 @@ void Machine::map_firmware() {
   uint32_t size = static_cast<uint32_t>(rom.size());
   // The whole image at the top of 4 GiB, and its last 128 KiB (or all of a
   // smaller image) just below 1 MiB, as the PC chipset decodes it.
-  mem_.map_rom(static_cast<uint32_t>(0x100000000ull - size), rom.data(), size);
+  high_rom_base_ = static_cast<uint32_t>(0x100000000ull - size);
+  mem_.map_rom(high_rom_base_, rom.data(), size);
+  high_rom_ = mem_.page_read_pointer(high_rom_base_ >> PhysicalMemory::kPageShift);
   uint32_t low = size < 128 * 1024 ? size : 128 * 1024;
   mem_.map_rom(0x100000 - low, rom.data() + (size - low), low);
   // Remember the low ROM pages: the PAM registers switch between them and
@@ -198,27 +200,43 @@ void Machine::attach_hard_disk(int index, std::unique_ptr<DiskImage> image) {
 }
 
 void Machine::vga_bar_changed(int bar, std::optional<uint32_t> old_base, std::optional<uint32_t> new_base) {
+  (void)new_base;
+  if (bar != VgaPci::kFramebufferBar && bar != pci::kRomBar) return;
+  if (old_base) restore_default_pages(*old_base, vga_pci_->bar_size(bar));
+  // Map both BARs as they are now, the ROM last, so that it wins where a
+  // guest made them overlap.
   constexpr uint32_t kPage = PhysicalMemory::kPageSize;
-  if (bar == VgaPci::kFramebufferBar) {
-    const uint32_t size = vga_pci_->bar_size(bar);
-    if (old_base) mem_.unmap(*old_base, size);
+  if (auto lfb = vga_pci_->bar_mapping(VgaPci::kFramebufferBar)) {
     // VRAM mapped like RAM: reads and writes need no device call, so
     // framebuffer drawing runs at memory speed under both engines.
-    if (new_base) {
-      for (uint64_t off = 0; off < size && uint64_t{*new_base} + off < 0x100000000ull; off += kPage) {
-        uint8_t* p = off < vga_->vram_size() ? vga_->vram() + off : nullptr;
-        mem_.set_page_access(static_cast<uint32_t>((*new_base + off) >> PhysicalMemory::kPageShift), p, p);
-      }
+    const uint32_t size = vga_pci_->bar_size(VgaPci::kFramebufferBar);
+    for (uint64_t off = 0; off < size && uint64_t{*lfb} + off < 0x100000000ull; off += kPage) {
+      uint8_t* p = off < vga_->vram_size() ? vga_->vram() + off : nullptr;
+      mem_.set_page_access(static_cast<uint32_t>((*lfb + off) >> PhysicalMemory::kPageShift), p, p);
     }
-  } else if (bar == pci::kRomBar) {
-    const uint32_t size = vga_pci_->bar_size(bar);
-    if (old_base) mem_.unmap(*old_base, size);
-    if (new_base) {
-      for (uint64_t off = 0; off < size && uint64_t{*new_base} + off < 0x100000000ull; off += kPage) {
-        const uint8_t* p = off < vga_rom_.size() ? vga_rom_.data() + off : nullptr;
-        mem_.set_page_access(static_cast<uint32_t>((*new_base + off) >> PhysicalMemory::kPageShift), p, nullptr);
-      }
+  }
+  if (auto rom = vga_pci_->bar_mapping(pci::kRomBar)) {
+    const uint32_t size = vga_pci_->bar_size(pci::kRomBar);
+    for (uint64_t off = 0; off < size && uint64_t{*rom} + off < 0x100000000ull; off += kPage) {
+      const uint8_t* p = off < vga_rom_.size() ? vga_rom_.data() + off : nullptr;
+      mem_.set_page_access(static_cast<uint32_t>((*rom + off) >> PhysicalMemory::kPageShift), p, nullptr);
     }
+  }
+}
+
+void Machine::restore_default_pages(uint32_t base, uint32_t size) {
+  mem_.unmap(base, size);  // RAM where there is RAM, else nothing
+  const uint64_t end = uint64_t{base} + size;
+  auto overlaps = [&](uint64_t b, uint64_t e) { return base < e && end > b; };
+  if (vga_ && overlaps(Vga::kLegacyBase, Vga::kLegacyBase + Vga::kLegacySize))
+    mem_.map_mmio(Vga::kLegacyBase, Vga::kLegacySize, &vga_->legacy_memory());
+  if (overlaps(kShadowBase, 0x100000)) host_->announce_pam();
+  if (high_rom_ && overlaps(high_rom_base_, 0x100000000ull)) {
+    const uint64_t first = std::max<uint64_t>(base, high_rom_base_);
+    for (uint64_t pa = first & ~uint64_t{PhysicalMemory::kPageSize - 1}; pa < end && pa < 0x100000000ull;
+         pa += PhysicalMemory::kPageSize)
+      mem_.set_page_access(static_cast<uint32_t>(pa >> PhysicalMemory::kPageShift), high_rom_ + (pa - high_rom_base_),
+                           nullptr);
   }
 }
 

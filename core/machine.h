@@ -179,6 +179,10 @@ class Machine {
   // Follows the VGA's PCI BARs: the framebuffer (VRAM mapped like RAM) and
   // the expansion ROM (the VGA BIOS, read-only).
   void vga_bar_changed(int bar, std::optional<uint32_t> old_base, std::optional<uint32_t> new_base);
+  // Gives [base, base+size) back what lies there without PCI BARs: RAM or
+  // nothing, the VGA window, the PAM-controlled shadow area, the high
+  // firmware copy.
+  void restore_default_pages(uint32_t base, uint32_t size);
 
   MachineConfig config_;
   CpuState cpu_{};
@@ -203,6 +207,8 @@ class Machine {
   // ROM pages of the firmware's low mapping, per 4 KiB page of
   // 0xC0000-0xFFFFF (nullptr where the image does not reach: plain RAM).
   std::vector<const uint8_t*> shadow_rom_;
+  const uint8_t* high_rom_ = nullptr;  // the firmware's copy below 4 GiB (contiguous pages)
+  uint32_t high_rom_base_ = 0;
   std::unique_ptr<DebugPorts> debug_ports_;
   std::unique_ptr<Port92> port92_;
   std::unique_ptr<Interpreter> interp_;

@@ -10,7 +10,7 @@ VgaPci::VgaPci(uint32_t vram_size, uint32_t rom_size)
 }
 
 uint32_t vga_rom_bar_size(const std::vector<uint8_t>& image) {
-  uint32_t size = 2048;
+  uint32_t size = 4096;
   while (size < image.size() && size < (1u << 31)) size <<= 1;
   return size;
 }

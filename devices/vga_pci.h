@@ -47,7 +47,8 @@ class VgaPci : public PciFunction {
 // else the problem in a few words.
 std::string validate_vga_bios(const std::vector<uint8_t>& image);
 // The ROM BAR size for `image`: its size rounded up to a power of two, at
-// least 2 KiB.
+// least 4 KiB, so that the BAR is page-aligned (the machine maps it page by
+// page).
 uint32_t vga_rom_bar_size(const std::vector<uint8_t>& image);
 
 }  // namespace popek

@@ -96,6 +96,41 @@ TEST_F(MachineVga, RomBarCarriesTheVgaBios) {
   EXPECT_EQ(mem.read8(0xFEB00000), 0xFF);
 }
 
+TEST_F(MachineVga, BarsOverFirmwareRamAndEachOtherAreUndone) {
+  PhysicalMemory& mem = m->memory();
+  config_write(2, pci::kCommand, 2, pci::kCommandMemory);
+  // The ROM BAR over RAM at 1 MiB, then disabled: RAM again.
+  mem.write8(0x100000, 0x66);
+  config_write(2, pci::kRomAddress, 4, 0x00100001);
+  EXPECT_EQ(mem.read8(0x100000), 0x55);
+  config_write(2, pci::kRomAddress, 4, 0x00100000);
+  EXPECT_EQ(mem.read8(0x100000), 0x66);
+  EXPECT_EQ(mem.host_ptr_write(0x100000), mem.ram() + 0x100000);
+  // Over the VGA window (0xB0000-0xBFFFF), then moved away: the window again.
+  m->vga().set_text_mode_registers();
+  config_write(2, pci::kRomAddress, 4, 0x000B0001);
+  EXPECT_EQ(mem.read8(0xB0000), 0x55);
+  config_write(2, pci::kRomAddress, 4, 0x00200001);
+  mem.write16(0xB8000, 0x0748);
+  EXPECT_EQ(m->vga().vram()[0], 0x48) << "0xB8000 decodes to the VGA again";
+  EXPECT_EQ(mem.ram()[0xB8000], 0);
+  config_write(2, pci::kRomAddress, 4, 0x00000000);
+  // The ROM BAR over the high firmware copy, then disabled: the firmware again.
+  config_write(2, pci::kRomAddress, 4, 0xFFFE0001);
+  EXPECT_EQ(mem.read16(0xFFFE0000), 0xAA55u);
+  config_write(2, pci::kRomAddress, 4, 0xFFFE0000);
+  EXPECT_EQ(mem.read8(0xFFFE0000), 0xF4) << "the BIOS image below 4 GiB";
+  EXPECT_EQ(mem.read8(0xFFFFFFF0), 0xF4);
+  // The ROM BAR inside the framebuffer: the ROM wins; disabling it shows VRAM.
+  config_write(2, pci::kBar0, 4, 0xE0000000);
+  m->vga().vram()[0x10000] = 0x99;
+  config_write(2, pci::kRomAddress, 4, 0xE0010001);
+  EXPECT_EQ(mem.read8(0xE0010000), 0x55);
+  config_write(2, pci::kRomAddress, 4, 0xE0010000);
+  EXPECT_EQ(mem.read8(0xE0010000), 0x99);
+  EXPECT_EQ(mem.host_ptr_write(0xE0010000), m->vga().vram() + 0x10000);
+}
+
 TEST_F(MachineVga, NoVgaBiosMeansNoRomBar) {
   MachineConfig cfg;
   cfg.ram_mb = 4;
@@ -173,7 +208,7 @@ TEST(MachineVgaNone, NoDisplayAdapter) {
 TEST(VgaBiosValidation, AcceptsGoodRomsAndNamesTheProblem) {
   std::vector<uint8_t> rom = make_vga_rom(4);
   EXPECT_EQ(validate_vga_bios(rom), "");
-  EXPECT_EQ(vga_rom_bar_size(rom), 2048u);
+  EXPECT_EQ(vga_rom_bar_size(rom), 4096u);
   EXPECT_EQ(vga_rom_bar_size(make_vga_rom(78)), 65536u);
   EXPECT_NE(validate_vga_bios({}).find("empty"), std::string::npos);
   auto bad = rom;

@@ -50,9 +50,9 @@ TEST(VgaPci, NoRomBarWithoutVgaBios) {
 }
 
 TEST(VgaPci, RomBarSizeForAnImage) {
-  EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(512)), 2048u);
-  EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(2048)), 2048u);
-  EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(2049)), 4096u);
+  EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(512)), 4096u) << "page-aligned";
+  EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(4096)), 4096u);
+  EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(4097)), 8192u);
   EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(39936)), 65536u);
   EXPECT_EQ(vga_rom_bar_size(std::vector<uint8_t>(128 * 1024)), 128u * 1024);
 }
