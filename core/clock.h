@@ -56,6 +56,12 @@ class VirtualClock {
   // Skip idle time (HLT with interrupts enabled): jump to the next deadline.
   // Returns false when no timer is armed (the CPU would halt forever).
   bool advance_to_next_deadline();
+  // Realtime mode: `host_ns` of host time that is not guest time (the machine
+  // was paused), so virtual time resumes where it stopped. No effect in
+  // deterministic mode, whose time only moves with instructions.
+  void exclude_host_time(uint64_t host_ns) {
+    if (!deterministic_) host_start_ += host_ns;
+  }
   void reset();
 
  private:

@@ -121,8 +121,12 @@ void DisplaySession::on_slice() {
     return;
   }
   if (paused_.load(std::memory_order_acquire)) {
+    const auto paused_at = Clock::now();
     std::unique_lock<std::mutex> lock(pause_mutex_);
     pause_cv_.wait(lock, [this] { return !paused_.load() || power_off_.load(); });
+    // Guest time stands still while paused (as QEMU stops its virtual clock).
+    machine_.clock().exclude_host_time(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - paused_at).count()));
     // The paused time is not guest time: restart the MIPS interval.
     last_sample_ = std::chrono::duration<double>(Clock::now() - start_).count();
     last_retired_ = machine_.retired();

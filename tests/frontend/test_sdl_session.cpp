@@ -196,5 +196,39 @@ TEST_F(DisplaySessionTest, PauseAndPowerOffAcrossThreads) {
   EXPECT_GT(m.retired(), retired_paused);
 }
 
+// In realtime mode the virtual clock stands still while the machine is paused.
+TEST(DisplaySessionRealtime, PauseStopsGuestTime) {
+  MachineConfig cfg = spinning_machine();
+  cfg.deterministic = false;
+  Machine m(cfg);
+  DisplaySession session(m, [](DisplayFrame& f) {
+    f.width = f.height = 1;
+    f.pixels.assign(1, 0);
+  });
+  RunLimits limits;
+  limits.slice_hook = [&session] { session.on_slice(); };
+  std::thread emulation([&] { m.run(limits); });
+  DisplayFrame ui;
+  auto wait_frame = [&] {
+    for (int i = 0; i < 2000; ++i) {
+      session.request_frame();
+      if (session.take_frame(ui)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_frame());
+  session.set_paused(true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the slice in flight ends
+  const uint64_t before = m.clock().now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  session.set_paused(false);
+  ASSERT_TRUE(wait_frame());  // resumed (and the clock adjusted) on the emulation thread
+  const uint64_t after = m.clock().now();
+  session.power_off();
+  emulation.join();
+  EXPECT_LT(after - before, 200 * kMs) << "virtual time ran on while paused";
+}
+
 }  // namespace
 }  // namespace popek
