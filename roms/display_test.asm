@@ -9,8 +9,12 @@
 ;   3. programs mode 13h (320x200, 256 colours) with a known DAC palette and
 ;      a known pattern (below), selects scancode set 2 with translation off,
 ;      and prints "MODE13 READY";
-;   4. waits for the Up arrow key, checks its set-2 bytes (E0 75 E0 F0 75),
-;      and exits through port 0xF4 with PASS.
+;   4. waits for the Up arrow key and checks its set-2 bytes (E0 75 E0 F0 75);
+;   5. turns on the PS/2 mouse (aux port, reporting), prints "MOUSE READY",
+;      reads 3-byte packets until it has seen a movement to the right and the
+;      left button down (each packet's first byte must have bit 3 set;
+;      keyboard bytes in between, such as Ctrl+Alt+G's, are shown and skipped), and
+;      exits through port 0xF4 with PASS.
 ; Every received byte is printed, so a failure says what arrived.
 ;
 ; Text: row 2, column 4: "POPEK VGA TEXT" in attribute 0x1E (yellow on
@@ -84,6 +88,7 @@ test_main16:
         mov cx, 5
         call receive
         call check_second_key
+        call mouse_test
         PASS
 
 ; --- keyboard -------------------------------------------------------------
@@ -148,6 +153,70 @@ compare_rx:
 
 expect_a:  db 0x1E, 0x9E
 expect_up: db 0xE0, 0x75, 0xE0, 0xF0, 0x75
+
+; --- mouse --------------------------------------------------------------------
+SEEN            equ LV_USER+0x42     ; bit 0 moved right, bit 1 left button
+
+; Waits for a byte from the 8042; al = byte, ah = status (bit 5: mouse data).
+read_kbc:
+        in al, KBC_STATUS
+        test al, 1
+        jz read_kbc
+        mov ah, al
+        in al, KBC_DATA
+        ret
+
+mouse_test:
+        mov al, 0xA8            ; enable the auxiliary interface
+        out KBC_STATUS, al
+        mov al, 0xD4            ; next byte to the mouse: enable reporting
+        out KBC_STATUS, al
+        mov al, 0xF4
+        out KBC_DATA, al
+        call read_kbc
+        cmp al, 0xFA
+        je .acked
+        FAIL "mouse did not ACK 0xF4"
+.acked: mov byte [SEEN], 0
+        PRINTLN "MOUSE READY"
+.packet:
+        PUTS "packet:"
+        mov cx, 3
+        xor bx, bx
+.byte:  call read_kbc
+        test ah, 0x20
+        jnz .aux
+        ; Ctrl and Alt of Ctrl+Alt+G reach the guest too: shown, not counted.
+        PUTS " (key "
+        movzx eax, al
+        PHEX eax, 2
+        PUTS ")"
+        jmp .byte
+.aux:   mov [RX_BUF+bx], al
+        inc bx
+        PUTS " "
+        movzx eax, al
+        PHEX eax, 2
+        dec cx
+        jnz .byte
+        PUTS 10
+        mov al, [RX_BUF]
+        test al, 0x08
+        jnz .sync
+        FAIL "packet without bit 3 in its first byte"
+.sync:  test al, 0x01
+        jz .no_left
+        or byte [SEEN], 2
+.no_left:
+        test al, 0x10           ; X sign
+        jnz .no_right
+        cmp byte [RX_BUF+1], 0
+        je .no_right
+        or byte [SEEN], 1
+.no_right:
+        cmp byte [SEEN], 3
+        jne .packet
+        ret
 
 ; --- VGA registers ----------------------------------------------------------
 ; ds:si table of cx bytes to the indexed register pair at dx (index 0 up).

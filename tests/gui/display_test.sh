@@ -8,11 +8,14 @@
 # 2. The A key goes in through X (xdotool, XTEST): the ROM checks its set-1
 #    scancodes, switches to mode 13h; the window follows the mode change and
 #    is checked again, then resized to check the scaling and letterbox.
-# 3. The Up key (extended, set 2): the ROM checks E0 75 E0 F0 75 and exits
+# 3. The Up key (extended, set 2): the ROM checks E0 75 E0 F0 75.
+# 4. The mouse: a click grabs the pointer (the title says how to release it),
+#    Ctrl+Alt+G releases it, another click grabs it again; then a movement to
+#    the right and a left click reach the ROM as PS/2 packets, and it exits
 #    with PASS (status 1).
-# 4. A second run is closed through the window manager protocol
+# 5. A second run is closed through the window manager protocol
 #    (WM_DELETE_WINDOW): power-off, status 0.
-# 5. Without DISPLAY, popek runs headless and says so once.
+# 6. Without DISPLAY, popek runs headless and says so once.
 set -u
 popek=$1 rom=$2 check=$3 close_window=$4
 tmp=$(mktemp -d)
@@ -47,7 +50,7 @@ window_of() {  # the window of process $1
   fail "no Popek window appeared"
 }
 
-# ---- 1-3: the display test -------------------------------------------------
+# ---- 1-4: the display test -------------------------------------------------
 "$popek" --bios "$rom" --debugcon "file:$tmp/con1" --screenshot-dir "$tmp" --timeout 90 2>"$tmp/err1" &
 pid=$!
 wid=$(window_of $pid)
@@ -86,6 +89,23 @@ xwd -silent -id "$wid" -out "$tmp/resized.xwd" || fail "xwd failed"
 grep -q "window: 960x800 showing 640x400" "$tmp/w3" || fail "the window was not resized to 960x800"
 
 xdotool key Up
+wait_for "$tmp/con1" "MOUSE READY" 30
+title_has() {  # title_has TEXT yes|no
+  for _ in $(seq 40); do
+    case $(xdotool getwindowname "$wid") in *"$1"*) [ "$2" = yes ] && return 0 ;; *) [ "$2" = no ] && return 0 ;; esac
+    sleep 0.05
+  done
+  fail "title '$(xdotool getwindowname "$wid")': expected '$1' $2"
+}
+xdotool mousemove --window "$wid" 300 200 click 1  # grabs; the guest sees no click
+title_has "Ctrl+Alt+G releases the pointer" yes
+xdotool key ctrl+alt+g
+title_has "Ctrl+Alt+G releases the pointer" no
+xdotool click 1
+title_has "Ctrl+Alt+G releases the pointer" yes
+xdotool mousemove_relative -- 40 0
+sleep 0.2
+xdotool click 1
 for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
 wait $pid; status=$?
 pid=
@@ -93,7 +113,7 @@ cat "$tmp/con1"
 [ "$status" -eq 1 ] || fail "popek exited with $status, expected 1 (PASS)"
 grep -qx "PASS display_test" "$tmp/con1" || fail "no PASS line"
 
-# ---- 4: closing the window powers off -----------------------------------------
+# ---- 5: closing the window powers off -----------------------------------------
 "$popek" --bios "$rom" --debugcon "file:$tmp/con2" --timeout 60 2>"$tmp/err2" &
 pid=$!
 wid=$(window_of $pid)
@@ -105,7 +125,7 @@ pid=
 [ "$status" -eq 0 ] || fail "closing the window: exit status $status, expected 0"
 echo "window close: exit status 0"
 
-# ---- 5: no display, no window -------------------------------------------------
+# ---- 6: no display, no window -------------------------------------------------
 demo=$(dirname "$rom")/demo.bin
 env -u DISPLAY -u WAYLAND_DISPLAY "$popek" --bios "$demo" --debugcon none --timeout 30 2>"$tmp/err3"
 status=$?
