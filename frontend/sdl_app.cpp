@@ -48,7 +48,7 @@ class SdlApp {
   void present();
   void update_title();
   void screenshot();
-  uint8_t mouse_mask(Uint32 sdl_state) const;
+  static uint8_t mouse_button_bit(uint8_t sdl_button);
 
   Machine& machine_;
   DisplaySession& session_;
@@ -61,6 +61,7 @@ class SdlApp {
   bool dirty_ = true;
   bool overlay_ = false;
   bool grabbed_ = false;
+  uint8_t buttons_ = 0;  // guest mouse buttons held (Ps2Mouse::kLeft | ...)
   bool powered_off_ = false;
   bool quit_ = false;
   std::string stopped_;  // set when the run stopped but the window stays
@@ -103,12 +104,15 @@ bool SdlApp::open(std::string& error) {
   return true;
 }
 
-uint8_t SdlApp::mouse_mask(Uint32 s) const {
-  return static_cast<uint8_t>((s & SDL_BUTTON_LMASK ? Ps2Mouse::kLeft : 0) |
-                              (s & SDL_BUTTON_RMASK ? Ps2Mouse::kRight : 0) |
-                              (s & SDL_BUTTON_MMASK ? Ps2Mouse::kMiddle : 0) |
-                              (s & SDL_BUTTON_X1MASK ? Ps2Mouse::kButton4 : 0) |
-                              (s & SDL_BUTTON_X2MASK ? Ps2Mouse::kButton5 : 0));
+uint8_t SdlApp::mouse_button_bit(uint8_t sdl_button) {
+  switch (sdl_button) {
+    case SDL_BUTTON_LEFT: return Ps2Mouse::kLeft;
+    case SDL_BUTTON_RIGHT: return Ps2Mouse::kRight;
+    case SDL_BUTTON_MIDDLE: return Ps2Mouse::kMiddle;
+    case SDL_BUTTON_X1: return Ps2Mouse::kButton4;
+    case SDL_BUTTON_X2: return Ps2Mouse::kButton5;
+  }
+  return 0;
 }
 
 void SdlApp::send_key(KeyCode key, bool pressed) {
@@ -127,6 +131,10 @@ void SdlApp::release_guest_keys() {
 void SdlApp::set_grab(bool grab) {
   if (grab == grabbed_) return;
   grabbed_ = grab;
+  if (!grab && buttons_) {  // buttons held when the pointer leaves are released
+    buttons_ = 0;
+    session_.input().push(InputEvent::mouse_buttons(0));
+  }
   SDL_SetRelativeMouseMode(grab ? SDL_TRUE : SDL_FALSE);
   SDL_SetWindowGrab(window_, grab ? SDL_TRUE : SDL_FALSE);
   update_title();
@@ -140,7 +148,9 @@ void SdlApp::key(const SDL_KeyboardEvent& k, bool down) {
     return;
   }
   if (down) {
-    const SDL_Keymod mod = SDL_GetModState();
+    // The modifiers as they were when this key went down (SDL_GetModState()
+    // may already include later events still in the queue).
+    const Uint16 mod = k.keysym.mod;
     bool hotkey = true;
     if (sc == SDL_SCANCODE_G && (mod & KMOD_CTRL) && (mod & KMOD_ALT)) set_grab(!grabbed_);
     else if (sc == SDL_SCANCODE_PAUSE) session_.set_paused(!session_.paused()), update_title();
@@ -194,9 +204,17 @@ void SdlApp::handle(const SDL_Event& e) {
         break;
       }
       [[fallthrough]];
-    case SDL_MOUSEBUTTONUP:
-      if (grabbed_) session_.input().push(InputEvent::mouse_buttons(mouse_mask(SDL_GetMouseState(nullptr, nullptr))));
+    case SDL_MOUSEBUTTONUP: {
+      // From the event itself, not SDL_GetMouseState(): by the time a press
+      // is handled, SDL's state may already include its release.
+      const uint8_t bit = mouse_button_bit(e.button.button);
+      const uint8_t mask = e.type == SDL_MOUSEBUTTONDOWN ? buttons_ | bit : buttons_ & ~bit;
+      if (grabbed_ && mask != buttons_) {
+        buttons_ = mask;
+        session_.input().push(InputEvent::mouse_buttons(buttons_));
+      }
       break;
+    }
     case SDL_MOUSEWHEEL:
       if (grabbed_ && e.wheel.y) {
         const int y = e.wheel.direction == SDL_MOUSEWHEEL_FLIPPED ? -e.wheel.y : e.wheel.y;
