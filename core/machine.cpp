@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "devices/acpi_pm.h"
 #include "devices/ata_disk.h"
 #include "devices/atapi_cdrom.h"
 #include "devices/cdrom_image.h"
@@ -113,6 +114,9 @@ Machine::Machine(const MachineConfig& config)
   fw_cfg_ = std::make_unique<FwCfg>();
   fw_cfg_->attach(io_);
   setup_fw_cfg();
+  // ACPI soft-off (S5) ends the run with status 0, like QEMU's poweroff.
+  acpi_pm_ = std::make_unique<AcpiPm>(clock_, [this] { request_exit(0); });
+  acpi_pm_->attach(io_);
 
   debug_ports_ = std::make_unique<DebugPorts>(
       [this](char c) {
@@ -297,6 +301,7 @@ void Machine::reset() {
   pci_->reset();  // also the PAM registers: 0xC0000-0xFFFFF reads the ROM again
   host_->announce_pam();
   fw_cfg_->reset();
+  acpi_pm_->reset();
   debug_ports_->reset();
   if (vga_) vga_->reset();
   reset_requested_ = false;

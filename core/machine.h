@@ -32,6 +32,7 @@ class I440fxHostBridge;
 class Piix3IsaBridge;
 class PiixIde;
 class FwCfg;
+class AcpiPm;
 class DiskImage;
 class VgaPci;
 class CdromImage;
@@ -158,6 +159,7 @@ class Machine {
    private:
     Machine& m_;
   };
+  AcpiPm& acpi_pm() { return *acpi_pm_; }
   // Installs a hard disk on the primary IDE channel: index 0 master
   // (--hda), 1 slave (--hdb). Takes effect at once (call before run()).
   void attach_hard_disk(int index, std::unique_ptr<DiskImage> image);
@@ -204,6 +206,7 @@ class Machine {
   std::vector<uint8_t> vga_rom_;  // config_.vga_bios padded to the ROM BAR size
   std::mutex device_mutex_;
   std::atomic<int> lock_waiters_{0};  // threads waiting in DeviceLock
+  std::unique_ptr<AcpiPm> acpi_pm_;  // ACPI PM1/PM timer block (S5 power-off)
   // ROM pages of the firmware's low mapping, per 4 KiB page of
   // 0xC0000-0xFFFFF (nullptr where the image does not reach: plain RAM).
   std::vector<const uint8_t*> shadow_rom_;

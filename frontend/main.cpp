@@ -7,6 +7,7 @@
 #include <memory>
 #include <unistd.h>
 
+#include "core/linux_boot.h"
 #include "core/machine.h"
 #include "devices/cdrom_image.h"
 #include "devices/disk_image.h"
@@ -52,16 +53,29 @@ int main(int argc, char** argv) {
   cfg.engine = o.engine;
   cfg.no_reboot = o.no_reboot;
   std::string error;
-  if (o.bios_is_default && ::access(o.bios_path.c_str(), F_OK) != 0) {
+  // Direct kernel boot: no firmware; a reset (reboot, triple fault) ends
+  // the run with status 0, as there is nothing to restart into.
+  KernelBootFiles kernel;
+  if (!o.kernel_path.empty()) {
+    kernel.kernel_path = o.kernel_path;
+    kernel.initrd_path = o.initrd_path;
+    kernel.cmdline = o.append;
+    if (!read_file(o.kernel_path, kernel.kernel, error) ||
+        (!o.initrd_path.empty() && !read_file(o.initrd_path, kernel.initrd, error))) {
+      std::fprintf(stderr, "popek: %s\n", error.c_str());
+      return 2;
+    }
+    cfg.no_reboot = true;
+  } else if (o.bios_is_default && ::access(o.bios_path.c_str(), F_OK) != 0) {
     std::fprintf(stderr, "popek: no firmware: %s not found (install Debian's seabios package or pass --bios FILE)\n",
                  o.bios_path.c_str());
     return 2;
   }
-  if (!read_file(o.bios_path, cfg.bios, error)) {
+  if (o.kernel_path.empty() && !read_file(o.bios_path, cfg.bios, error)) {
     std::fprintf(stderr, "popek: %s\n", error.c_str());
     return 2;
   }
-  if (std::string problem = validate_bios(cfg.bios); !problem.empty()) {
+  if (std::string problem = o.kernel_path.empty() ? validate_bios(cfg.bios) : ""; !problem.empty()) {
     std::fprintf(stderr, "popek: %s: %s\n", o.bios_path.c_str(), problem.c_str());
     return 2;
   }
@@ -133,6 +147,12 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 2; ++i)
     if (disks[i]) machine.attach_hard_disk(i, std::move(disks[i]));
   if (cdrom) machine.attach_cdrom(std::move(cdrom));
+  if (!kernel.kernel_path.empty()) {
+    if (std::string problem = load_kernel(machine, kernel); !problem.empty()) {
+      std::fprintf(stderr, "popek: %s\n", problem.c_str());
+      return 2;
+    }
+  }
   std::function<void(const std::string&)> block_trace;
   if (o.trace_blocks) block_trace = [](const std::string& text) { std::fputs(text.c_str(), stderr); };
   install_engine(machine, o.engine, std::move(block_trace), size_t(o.tc_size_mib * 1024 * 1024));

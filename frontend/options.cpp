@@ -76,6 +76,10 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_option("--bios", o.bios_path,
                  std::string("Firmware ROM image (64 KiB to 256 KiB), mapped below 4 GiB and 1 MiB; default ") +
                      kDefaultBiosPath);
+  app.add_option("--kernel", o.kernel_path,
+                 "Boot a Linux bzImage or a multiboot ELF kernel directly (no firmware runs), as QEMU's -kernel");
+  app.add_option("--initrd", o.initrd_path, "Initial ramdisk for --kernel (a multiboot kernel gets it as its module)");
+  app.add_option("--append", o.append, "Kernel command line for --kernel");
   app.add_option("--hda", o.hda_path, "Hard disk 0 (primary master): raw image, writes go to the file");
   app.add_option("--hdb", o.hdb_path, "Hard disk 1 (primary slave): raw image, writes go to the file");
   app.add_option("--cdrom", o.cdrom_path, "CD-ROM (secondary master, ATAPI): ISO image, read-only");
@@ -143,6 +147,10 @@ ParseResult parse_options(int argc, const char* const* argv) {
   if (o.tc_size_mib != 0 && !(o.tc_size_mib >= 0.0625 && o.tc_size_mib <= 1024))
     return fail("--tc-size " + std::to_string(o.tc_size_mib) + ": the translation cache must be 0.0625 to 1024 MiB");
   if (o.tc_size_mib != 0 && o.engine == EngineKind::Interp) return fail("--tc-size needs --engine dbt or verify");
+  if (o.kernel_path.empty() && (!o.initrd_path.empty() || !o.append.empty()))
+    return fail(std::string(o.initrd_path.empty() ? "--append" : "--initrd") + " needs --kernel");
+  if (!o.kernel_path.empty() && !o.bios_path.empty())
+    return fail("--kernel boots without firmware; it cannot be combined with --bios");
   if (o.bios_path.empty()) {
     o.bios_path = kDefaultBiosPath;
     o.bios_is_default = true;

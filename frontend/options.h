@@ -18,6 +18,9 @@ struct Options {
   std::string bios_path;       // --bios, or kDefaultBiosPath
   bool bios_is_default = false;  // no --bios was given
   std::string hda_path;        // --hda: primary master raw image
+  std::string kernel_path;     // --kernel: Linux bzImage or multiboot ELF, booted without firmware
+  std::string initrd_path;     // --initrd: initial ramdisk (multiboot: the module)
+  std::string append;          // --append: kernel command line
   std::string hdb_path;        // --hdb: primary slave raw image
   bool snapshot = false;       // --snapshot: disk writes stay in memory
   std::string cdrom_path;      // --cdrom: ISO image, secondary master (ATAPI)
