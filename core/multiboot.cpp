@@ -13,6 +13,7 @@ uint32_t get32(const std::vector<uint8_t>& b, size_t off) {
   return uint32_t(b[off]) | uint32_t(b[off + 1]) << 8 | uint32_t(b[off + 2]) << 16 | uint32_t(b[off + 3]) << 24;
 }
 uint16_t get16(const std::vector<uint8_t>& b, size_t off) { return static_cast<uint16_t>(b[off] | b[off + 1] << 8); }
+constexpr uint32_t kLoaderDataStart = boot_layout::kGdt, kLoaderDataEnd = boot_layout::kCmdline + boot_layout::kCmdlineMax;
 std::string hex(uint32_t v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%x", v);
@@ -110,9 +111,14 @@ std::string load_multiboot(Machine& m, const KernelBootFiles& f, const Multiboot
   const uint32_t ram = mem.ram_size();
   uint32_t kernel_end = 0;
   for (const LoadSegment& s : segs) {
-    if (s.paddr < 0x100000 || uint64_t(s.paddr) + s.mem_size > ram)
+    // Anywhere in RAM but over the loader's own data (GDT, info, command line).
+    const uint64_t end = uint64_t(s.paddr) + s.mem_size;
+    if (end > ram)
       return f.kernel_path + ": segment at " + hex(s.paddr) + " (" + std::to_string(s.mem_size) +
-             " bytes) is outside RAM above 1 MiB (-m " + std::to_string(ram >> 20) + ")";
+             " bytes) lies outside RAM (-m " + std::to_string(ram >> 20) + ")";
+    if (s.paddr < kLoaderDataEnd && end > kLoaderDataStart)
+      return f.kernel_path + ": segment at " + hex(s.paddr) + " overlaps the loader's data at " + hex(kLoaderDataStart) +
+             "-" + hex(kLoaderDataEnd - 1);
     kernel_end = std::max(kernel_end, s.paddr + s.mem_size);
   }
   // The module (the initrd) goes page-aligned after the kernel.

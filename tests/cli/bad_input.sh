@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs the popek executable on bad input and checks that each case ends with
 # a non-zero status and exactly one line on stderr naming the problem, and
-# never with a signal. Usage: bad_input.sh POPEK GOOD_ROM
+# never with a signal. Usage: bad_input.sh POPEK GOOD_ROM [MULTIBOOT_KERNEL]
 set -u
-popek="$1"; good_rom="$2"
+popek="$1"; good_rom="$2"; mb_kernel="${3:-}"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 head -c 1000 "$good_rom" > "$tmp/truncated.bin"
 : > "$tmp/empty.bin"
@@ -66,6 +66,28 @@ check directory-cdrom "$tmp" --bios "$good_rom" --cdrom "$tmp"
 check bad-boot-letter "unknown boot device" --bios "$good_rom" --boot x
 check bad-boot-repeat "given twice" --bios "$good_rom" --boot dcd
 check bad-boot-empty "--boot order=" --bios "$good_rom" --boot order=
+# --kernel: a bzImage cut short (a setup header promising 4 setup sectors
+# in a 1 KiB file), multiboot headers with a bad checksum or unknown
+# required flags, an initrd that does not fit in RAM.
+head -c 1024 /dev/zero > "$tmp/short.bzimage"
+printf '\x04' | dd of="$tmp/short.bzimage" bs=1 seek=$((0x1f1)) conv=notrunc status=none
+printf '\x55\xaa\xeb\x66HdrS\x0f\x02' | dd of="$tmp/short.bzimage" bs=1 seek=$((0x1fe)) conv=notrunc status=none
+printf '\x01' | dd of="$tmp/short.bzimage" bs=1 seek=$((0x211)) conv=notrunc status=none
+{ head -c 64 /dev/zero; printf '\x02\xb0\xad\x1b\x00\x00\x00\x00\x00\x00\x00\x00'; head -c 64 /dev/zero; } > "$tmp/mb_sum.elf"
+{ head -c 64 /dev/zero; printf '\x02\xb0\xad\x1b\x08\x00\x00\x00\xf6\x4f\x52\xe4'; head -c 64 /dev/zero; } > "$tmp/mb_flags.elf"
+head -c 3145728 /dev/zero > "$tmp/big.initrd"
+check kernel-missing "$tmp/novmlinuz" --kernel "$tmp/novmlinuz"
+check kernel-empty "empty" --kernel "$tmp/empty.bin"
+check kernel-not-a-kernel "not a Linux bzImage or multiboot kernel" --kernel "$good_rom"
+check kernel-truncated-bzimage "truncated bzImage" --kernel "$tmp/short.bzimage"
+check kernel-multiboot-checksum "bad checksum" --kernel "$tmp/mb_sum.elf"
+check kernel-multiboot-flags "unsupported features" --kernel "$tmp/mb_flags.elf"
+check kernel-missing-initrd "$tmp/noinitrd" --kernel "$good_rom" --initrd "$tmp/noinitrd"
+check initrd-without-kernel "needs --kernel" --bios "$good_rom" --initrd "$tmp/big.initrd"
+check kernel-with-bios "cannot be combined" --bios "$good_rom" --kernel "$good_rom"
+if [ -n "$mb_kernel" ]; then
+  check initrd-too-big "initrd too big for RAM" --kernel "$mb_kernel" --initrd "$tmp/big.initrd" -m 2
+fi
 if command -v flock >/dev/null; then
   # Another holder of an exclusive lock on the image: popek must refuse it.
   flock -x "$tmp/disk.img" sleep 2 & locker=$!
