@@ -9,6 +9,7 @@
 
 #include "core/machine.h"
 #include "core/multiboot.h"
+#include "devices/vga.h"
 
 namespace popek {
 
@@ -222,6 +223,9 @@ std::string load_bzimage(Machine& m, const KernelBootFiles& f) {
 
 std::string load_kernel(Machine& m, const KernelBootFiles& f) {
   if (f.kernel.empty()) return f.kernel_path + ": file is empty";
+  // What the VGA BIOS would have done: 80x25 colour text (mode 3), which
+  // the zero page's screen_info describes. No font is loaded (see gaps in docs/linux.md).
+  if (m.has_vga()) m.vga().set_text_mode_registers();
   if (is_bzimage(f.kernel)) return load_bzimage(m, f);
   MultibootHeader mb;
   std::string e = find_multiboot_header(f.kernel, mb);

@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The Linux guest for tests/linux (Debian packages; quick when already fetched).
+scripts/fetch_guest.sh
 jobs="$(nproc)"
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$jobs" --timeout 300)
