@@ -237,8 +237,8 @@ int main(int argc, char** argv) {
     case StopReason::Reset:
       return 0;
     case StopReason::MaxInstructions:
-      std::fprintf(stderr, "popek: stopped after %llu instructions (--max-instructions)\n",
-                   static_cast<unsigned long long>(out.instructions));
+      std::fprintf(stderr, "popek: stopped after %llu instructions (--max-instructions) at %04x:%08x\n",
+                   static_cast<unsigned long long>(out.instructions), cpu.seg[CS].selector, cpu.eip);
       return 0;
     case StopReason::Timeout:
       std::fprintf(stderr, "popek: timed out after %.1f s at %04x:%08x\n", out.seconds, cpu.seg[CS].selector, cpu.eip);

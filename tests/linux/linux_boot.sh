@@ -19,6 +19,8 @@ log=$(mktemp); trap 'rm -f "$log"' EXIT
 "$popek" --engine "$engine" --deterministic --headless --serial stdio -m 128 --timeout "$budget" \
   --kernel "$kernel" --initrd "$initrd" --append "console=ttyS0 popek.check=1" >"$log" 2>&1
 status=$?
+# The kernel's serial console ends lines with CR LF.
+tr -d '\r' < "$log" > "$log.txt" && mv "$log.txt" "$log"
 fail=0
 expect() {  # description extended-regex
   if ! grep -Eq -- "$2" "$log"; then echo "FAIL: $1 (no line matching /$2/)"; fail=1; fi
