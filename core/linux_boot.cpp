@@ -206,7 +206,7 @@ std::string load_bzimage(Machine& m, const KernelBootFiles& f) {
   mem.write_bytes(boot_layout::kCmdline, reinterpret_cast<const uint8_t*>(f.cmdline.c_str()),
                   static_cast<uint32_t>(f.cmdline.size() + 1));
   uint32_t rsdp = 0;
-  std::vector<uint8_t> acpi = build_acpi_tables(boot_layout::kAcpiTables, rsdp);
+  std::vector<uint8_t> acpi = build_acpi_tables(boot_layout::kAcpiTables, mem.ram_size(), rsdp);
   mem.write_bytes(boot_layout::kAcpiTables, acpi.data(), static_cast<uint32_t>(acpi.size()));
   std::vector<uint8_t> zp =
       build_zero_page(f.kernel, h, layout, pc_memory_map(mem.ram_size()), boot_layout::kCmdline, rsdp);

@@ -83,9 +83,10 @@ std::vector<uint8_t> build_zero_page(const std::vector<uint8_t>& image, const Li
                                      uint32_t cmdline_addr, uint32_t rsdp_addr);
 
 // Minimal ACPI tables (core/linux_boot_acpi.cpp): RSDP, RSDT, FADT, FACS and
-// a DSDT with \_S5 and the PCI root bridge, describing the machine's AcpiPm
-// block. Built for `base`; returns the bytes and sets the RSDP's address.
-std::vector<uint8_t> build_acpi_tables(uint32_t base, uint32_t& rsdp_addr);
+// a DSDT with \_S5 and the PCI root bridge (its windows depend on
+// `ram_size`), describing the machine's AcpiPm block. Built for `base`;
+// returns the bytes and sets the RSDP's address.
+std::vector<uint8_t> build_acpi_tables(uint32_t base, uint32_t ram_size, uint32_t& rsdp_addr);
 
 // Puts the CPU in flat 32-bit protected mode (GDT at boot_layout::kGdt,
 // CS 0x10, data 0x18, paging and interrupts off) at `eip`.

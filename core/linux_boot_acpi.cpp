@@ -2,8 +2,8 @@
 // the machine off (S5) and use the ACPI PM timer. They describe the AcpiPm
 // block (devices/acpi_pm.h): RSDP -> RSDT -> FADT -> {FACS, DSDT}. The DSDT's
 // AML is written out by hand: \_S5 (SLP_TYP 0, soft off) and the PCI root
-// bridge \_SB.PCI0 (PNP0A03, bus 0), without which a kernel that uses ACPI
-// would not scan PCI. No MADT: the machine has only the 8259 PICs.
+// bridge \_SB.PCI0 (PNP0A03, bus 0, with its _CRS windows), without which a
+// kernel that uses ACPI would not scan PCI. No MADT: the machine has only the 8259 PICs.
 #include <cstring>
 #include <string>
 
@@ -65,24 +65,126 @@ class TableWriter {
   std::vector<uint8_t> bytes_;
 };
 
-// AML of the DSDT body (ACPI 1.0 encoding, short package lengths).
-std::vector<uint8_t> dsdt_aml() {
+// ---- AML, by hand (ACPI 1.0 encoding) ----
+using Bytes = std::vector<uint8_t>;
+
+void append(Bytes& to, const Bytes& from) { to.insert(to.end(), from.begin(), from.end()); }
+
+// `body` prefixed with its PkgLength, which counts its own bytes.
+Bytes with_pkglength(const Bytes& body) {
+  Bytes out;
+  const size_t n = body.size();
+  if (n + 1 < 0x40) {
+    out.push_back(static_cast<uint8_t>(n + 1));
+  } else {
+    const size_t len = n + 2;  // two-byte form: up to 4095
+    out.push_back(static_cast<uint8_t>(0x40 | (len & 0x0f)));
+    out.push_back(static_cast<uint8_t>(len >> 4));
+  }
+  append(out, body);
+  return out;
+}
+Bytes name_seg(const char* s) { return Bytes(s, s + 4); }
+Bytes aml_name(const char* seg, const Bytes& value) {  // Name (seg, value)
+  Bytes out{0x08};
+  append(out, name_seg(seg));
+  append(out, value);
+  return out;
+}
+Bytes aml_byte(uint8_t v) { return v == 0 ? Bytes{0x00} : Bytes{0x0a, v}; }
+Bytes aml_dword(uint32_t v) {
+  return {0x0c, uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+}
+Bytes aml_package(const std::vector<Bytes>& elements) {
+  Bytes body{static_cast<uint8_t>(elements.size())};
+  for (const Bytes& e : elements) append(body, e);
+  Bytes out{0x12};
+  append(out, with_pkglength(body));
+  return out;
+}
+Bytes aml_buffer(const Bytes& data) {
+  Bytes body;
+  if (data.size() < 0x100) body = {0x0a, static_cast<uint8_t>(data.size())};
+  else body = {0x0b, static_cast<uint8_t>(data.size()), static_cast<uint8_t>(data.size() >> 8)};
+  append(body, data);
+  Bytes out{0x11};
+  append(out, with_pkglength(body));
+  return out;
+}
+Bytes aml_scope(const Bytes& path, const Bytes& terms) {
+  Bytes body = path;
+  append(body, terms);
+  Bytes out{0x10};
+  append(out, with_pkglength(body));
+  return out;
+}
+Bytes aml_device(const char* seg, const Bytes& terms) {
+  Bytes body = name_seg(seg);
+  append(body, terms);
+  Bytes out{0x5b, 0x82};
+  append(out, with_pkglength(body));
+  return out;
+}
+
+// Resource descriptors (ACPI 6.4.3): little-endian fields.
+void put_le(Bytes& b, uint64_t v, unsigned size) {
+  for (unsigned i = 0; i < size; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+// Word address space descriptor, a producer with fixed min and max.
+Bytes word_space(uint8_t resource_type, uint8_t type_flags, uint16_t min, uint16_t max) {
+  Bytes d{0x88, 0x0d, 0x00, resource_type, 0x0c, type_flags};
+  put_le(d, 0, 2);                    // granularity
+  put_le(d, min, 2);
+  put_le(d, max, 2);
+  put_le(d, 0, 2);                    // translation
+  put_le(d, uint32_t(max) - min + 1, 2);
+  return d;
+}
+Bytes dword_memory(uint32_t min, uint32_t max) {
+  Bytes d{0x87, 0x17, 0x00, 0x00, 0x0c, 0x03};  // memory, fixed, read-write cacheable
+  put_le(d, 0, 4);
+  put_le(d, min, 4);
+  put_le(d, max, 4);
+  put_le(d, 0, 4);
+  put_le(d, uint64_t(max) - min + 1, 4);
+  return d;
+}
+
+// The PCI root bridge's resources: bus 0-255, the config ports, all other
+// I/O ports, the VGA window and the PCI hole from the top of RAM (rounded
+// up to 256 MiB) to 0xFEBFFFFF, as QEMU's DSDT gives them.
+Bytes pci_root_resources(uint32_t ram_size) {
+  Bytes r = word_space(2, 0x00, 0x0000, 0x00ff);              // bus numbers
+  append(r, {0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08});  // IO (Decode16, 0xCF8, 0xCF8, 1, 8)
+  append(r, word_space(1, 0x03, 0x0000, 0x0cf7));             // I/O below the config ports
+  append(r, word_space(1, 0x03, 0x0d00, 0xffff));             // and above
+  append(r, dword_memory(0x000a0000, 0x000bffff));            // VGA window
+  const uint64_t hole = (uint64_t(ram_size) + 0x0fffffff) & ~0x0fffffffull;
+  if (hole < 0xfec00000ull) append(r, dword_memory(static_cast<uint32_t>(hole), 0xfebfffff));
+  append(r, {0x79, 0x00});  // end tag (checksum 0: none)
+  return r;
+}
+
+Bytes dsdt_aml(uint32_t ram_size) {
   const uint8_t s5 = AcpiPm::kSoftOffType;
-  return {
-      // Name (\_S5, Package (4) { SLP_TYPa, SLP_TYPb, 0, 0 })
-      0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, s5, 0x0a, s5, 0x00, 0x00,
-      // Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_ADR, 0) Name (_UID, 0) } }
-      0x10, 0x23, '\\', '_', 'S', 'B', '_',
-      0x5b, 0x82, 0x1b, 'P', 'C', 'I', '0',
-      0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03,
-      0x08, '_', 'A', 'D', 'R', 0x00,
-      0x08, '_', 'U', 'I', 'D', 0x00,
-  };
+  Bytes aml;
+  // Name (\_S5, Package (4) { SLP_TYPa, SLP_TYPb, 0, 0 })
+  append(aml, {0x08, '\\', '_', 'S', '5', '_'});
+  append(aml, aml_package({aml_byte(s5), aml_byte(s5), aml_byte(0), aml_byte(0)}));
+  // Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _ADR 0, _UID 0, _BBN 0, _CRS } }
+  Bytes pci;
+  append(pci, aml_name("_HID", aml_dword(0x030ad041)));  // EisaId ("PNP0A03")
+  append(pci, aml_name("_ADR", aml_byte(0)));
+  append(pci, aml_name("_UID", aml_byte(0)));
+  append(pci, aml_name("_BBN", aml_byte(0)));
+  append(pci, aml_name("_CRS", aml_buffer(pci_root_resources(ram_size))));
+  append(aml, aml_scope({'\\', '_', 'S', 'B', '_'}, aml_device("PCI0", pci)));
+  return aml;
 }
 
 }  // namespace
 
-std::vector<uint8_t> build_acpi_tables(uint32_t base, uint32_t& rsdp_addr) {
+std::vector<uint8_t> build_acpi_tables(uint32_t base, uint32_t ram_size, uint32_t& rsdp_addr) {
   TableWriter w(base);
   // RSDP (ACPI 1.0, 20 bytes), first so that it sits on a 16-byte boundary
   // in the BIOS area the kernel scans.
@@ -95,7 +197,7 @@ std::vector<uint8_t> build_acpi_tables(uint32_t base, uint32_t& rsdp_addr) {
   w.put(0, 4);
 
   const uint32_t dsdt = w.begin_table("DSDT", 1);
-  w.put_bytes(dsdt_aml());
+  w.put_bytes(dsdt_aml(ram_size));
   w.end_table(dsdt);
 
   w.align(64);

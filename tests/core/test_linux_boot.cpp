@@ -164,7 +164,7 @@ TEST(LinuxBoot, ZeroPageCarriesTheHeaderE820AndLoaderFields) {
 TEST(LinuxBoot, AcpiTablesAreLinkedAndChecksummed) {
   const uint32_t base = 0xe0000;
   uint32_t rsdp = 0;
-  auto t = build_acpi_tables(base, rsdp);
+  auto t = build_acpi_tables(base, 128u << 20, rsdp);
   auto at = [&](uint32_t addr) { return static_cast<size_t>(addr - base); };
   auto sum = [&](uint32_t addr, uint32_t len) {
     uint8_t s = 0;
@@ -195,6 +195,13 @@ TEST(LinuxBoot, AcpiTablesAreLinkedAndChecksummed) {
   std::string aml(t.begin() + at(dsdt) + 36, t.begin() + at(dsdt) + dsdt_len);
   EXPECT_NE(aml.find("_S5_"), std::string::npos);
   EXPECT_NE(aml.find("PCI0"), std::string::npos);
+  EXPECT_NE(aml.find("_CRS"), std::string::npos);
+  // The resource template ends with the end tag, and the PCI hole starts
+  // at the top of RAM rounded up to 256 MiB (0x10000000 for 128 MiB).
+  const size_t crs = aml.find("_CRS");
+  EXPECT_EQ(static_cast<uint8_t>(aml[aml.size() - 2]), 0x79);
+  const std::string hole_min("\x00\x00\x00\x10", 4), hole_max("\xff\xff\xbf\xfe", 4);
+  EXPECT_NE(aml.find(hole_min + hole_max, crs), std::string::npos);
   EXPECT_LE(t.size(), 0x20000u);  // fits in the reserved BIOS area
 }
 
