@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <unistd.h>
 
 #include "core/linux_boot.h"
@@ -13,6 +14,7 @@
 #include "devices/disk_image.h"
 #include "frontend/engines.h"
 #include "frontend/options.h"
+#include "frontend/serial_input.h"
 #include "frontend/sdl_app.h"
 #include "frontend/png_writer.h"
 #include "devices/vga_pci.h"
@@ -152,6 +154,14 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "popek: %s\n", problem.c_str());
       return 2;
     }
+  }
+  // --serial stdio: COM1 also receives the host's stdin (a terminal in raw
+  // mode while popek runs, restored on every way out).
+  std::optional<TerminalRawMode> raw_terminal;
+  std::optional<SerialInput> serial_input;
+  if (o.serial == "stdio") {
+    raw_terminal.emplace(STDIN_FILENO);
+    serial_input.emplace(machine.clock(), machine.uart(0), STDIN_FILENO);
   }
   std::function<void(const std::string&)> block_trace;
   if (o.trace_blocks) block_trace = [](const std::string& text) { std::fputs(text.c_str(), stderr); };

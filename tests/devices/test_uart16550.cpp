@@ -273,3 +273,52 @@ TEST_F(UartTest, RandomGuestTrafficIsHarmless) {
 
 }  // namespace
 }  // namespace popek
+
+namespace popek {
+namespace {
+
+// --- The receive path as host input (SerialInput) drives it ---
+
+TEST_F(UartTest, HostInputFillsTheFifoInOrderUntilCanReceiveSaysStop) {
+  setup(0x07, 0x01);  // FIFO, trigger 1, RX interrupt
+  EXPECT_TRUE(uart.can_receive());
+  EXPECT_EQ(in(5) & 0x01, 0);  // no data ready
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(uart.can_receive()) << i;
+    uart.receive(static_cast<uint8_t>('A' + i));
+  }
+  EXPECT_FALSE(uart.can_receive());  // 16 bytes: the FIFO is full
+  EXPECT_TRUE(irq);
+  EXPECT_EQ(in(2), 0xC4);
+  EXPECT_EQ(in(5) & 0x03, 0x01);  // DR, no overrun
+  std::string got;
+  while (in(5) & 0x01) got.push_back(static_cast<char>(in(0)));
+  EXPECT_EQ(got, "ABCDEFGHIJKLMNOP");
+  EXPECT_FALSE(irq);
+  EXPECT_TRUE(uart.can_receive());
+  EXPECT_EQ(in(0), 'P');  // an empty receiver repeats the last byte read
+}
+
+TEST_F(UartTest, NonFifoModeTakesOneByteAtATime) {
+  setup(0x00, 0x01);
+  EXPECT_TRUE(uart.can_receive());
+  uart.receive(0x31);
+  EXPECT_FALSE(uart.can_receive());
+  EXPECT_TRUE(irq);
+  EXPECT_EQ(in(0), 0x31);
+  EXPECT_TRUE(uart.can_receive());
+  EXPECT_EQ(in(5) & 0x02, 0);  // no overrun when the host respects can_receive()
+}
+
+TEST_F(UartTest, LoopbackRefusesHostInput) {
+  setup(0x07, 0x01);
+  out(4, 0x1B);  // loopback
+  EXPECT_FALSE(uart.can_receive());
+  uart.receive('x');
+  EXPECT_EQ(in(5) & 0x01, 0);
+  out(4, 0x0B);
+  EXPECT_TRUE(uart.can_receive());
+}
+
+}  // namespace
+}  // namespace popek
