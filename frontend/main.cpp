@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
   // Verify re-executes each block under the interpreter, so time must be a
   // function of the instruction count for RDTSC and timer reads to agree.
   cfg.deterministic = o.deterministic || o.engine == EngineKind::Verify;
+  if (o.icount_shift >= 0) {
+    cfg.deterministic = true;
+    cfg.ns_per_insn = uint64_t{1} << o.icount_shift;
+  }
   cfg.engine = o.engine;
   cfg.no_reboot = o.no_reboot;
   std::string error;

@@ -98,6 +98,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_option("--max-instructions", o.max_instructions, "Stop after N guest instructions");
   app.add_option("--timeout", o.timeout_seconds, "Stop after SECONDS of host time");
   app.add_flag("--deterministic", o.deterministic, "Drive the virtual clock by retired instructions");
+  app.add_option("--icount", o.icount_shift,
+                 "Deterministic clock at 2^N ns of virtual time per instruction (0-10; as QEMU's -icount shift=N; "
+                 "--deterministic is N = 3.3, 10 ns)");
   app.add_flag("--no-reboot", o.no_reboot, "Exit instead of resetting on a triple fault or reset request");
   app.add_option("--stats", o.stats_path, "Write run statistics (instructions, MIPS, TLB) as JSON to FILE");
   std::string vga = "std";
@@ -142,6 +145,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
   if (trace == "blocks") o.trace_blocks = true;
   else if (!trace.empty()) return fail("--trace " + trace + ": unknown trace (expected blocks)");
   if (o.trace_blocks && o.engine != EngineKind::Dbt) return fail("--trace blocks needs --engine dbt");
+  if (o.icount_shift != -1 && (o.icount_shift < 0 || o.icount_shift > 10))
+    return fail("--icount " + std::to_string(o.icount_shift) + ": the shift must be 0 to 10");
   if (!(o.timeout_seconds >= 0)) return fail("--timeout must not be negative or NaN");
   if (o.stats_interval && o.stats_path.empty()) return fail("--stats-interval needs --stats FILE.json");
   if (o.tc_size_mib != 0 && !(o.tc_size_mib >= 0.0625 && o.tc_size_mib <= 1024))

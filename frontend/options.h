@@ -34,6 +34,7 @@ struct Options {
   uint64_t max_instructions = 0;
   double timeout_seconds = 0;
   bool deterministic = false;
+  int icount_shift = -1;       // --icount N: deterministic, 2^N ns per instruction; -1: not given
   bool no_reboot = false;
   std::string stats_path;  // --stats FILE.json
   bool vga = true;               // --vga std (default) | none
