@@ -139,3 +139,46 @@ TEST(Firmware, ReadFileErrorsNameTheFile) {
 
 }  // namespace
 }  // namespace popek
+
+namespace popek {
+namespace {
+
+TEST(Options, CdromAndBootOrder) {
+  // A lone CD boots from the CD; with a disk, the disk comes first.
+  ParseResult r = parse({"--bios", "x.bin", "--cdrom", "a.iso"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->cdrom_path, "a.iso");
+  EXPECT_EQ(r.options->boot_order, "d");
+  r = parse({"--bios", "x.bin", "--cdrom", "a.iso", "--hda", "d.img"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->boot_order, "cd");
+  r = parse({"--bios", "x.bin"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->boot_order, "");  // the machine's default
+  // --boot, with or without QEMU's order= prefix.
+  r = parse({"--bios", "x.bin", "--boot", "order=dc", "--hda", "d.img"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->boot_order, "dc");
+  r = parse({"--bios", "x.bin", "--boot", "nac"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->boot_order, "nac");
+  expect_error(parse({"--bios", "x.bin", "--boot", "z"}), "unknown boot device 'z'");
+  expect_error(parse({"--bios", "x.bin", "--boot", "cc"}), "given twice");
+  expect_error(parse({"--bios", "x.bin", "--boot", "acdn"}), "one to three");
+  expect_error(parse({"--bios", "x.bin", "--boot", "order="}), "one to three");
+  expect_error(parse({"--bios", "x.bin", "--boot", "d\n"}), "\\x0a");
+}
+
+TEST(Options, Icount) {
+  ParseResult r = parse({"--bios", "x.bin", "--icount", "10"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->icount_shift, 10);
+  r = parse({"--bios", "x.bin"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->icount_shift, -1);
+  expect_error(parse({"--bios", "x.bin", "--icount", "11"}), "0 to 10");
+  expect_error(parse({"--bios", "x.bin", "--icount", "-2"}), "0 to 10");
+}
+
+}  // namespace
+}  // namespace popek
