@@ -224,8 +224,13 @@ std::string load_bzimage(Machine& m, const KernelBootFiles& f) {
 std::string load_kernel(Machine& m, const KernelBootFiles& f) {
   if (f.kernel.empty()) return f.kernel_path + ": file is empty";
   // What the VGA BIOS would have done: 80x25 colour text (mode 3), which
-  // the zero page's screen_info describes. No font is loaded (see gaps in docs/linux.md).
-  if (m.has_vga()) m.vga().set_text_mode_registers();
+  // the zero page's screen_info describes, with the BIOS's own 8x16
+  // character set in plane 2 (Linux's vgacon keeps the font it finds).
+  if (m.has_vga()) {
+    m.vga().set_text_mode_registers();
+    const std::vector<uint8_t>& rom = m.config().vga_bios;
+    if (long font = find_vga_font_8x16(rom); font >= 0) m.vga().load_font(rom.data() + font, 16);
+  }
   if (is_bzimage(f.kernel)) return load_bzimage(m, f);
   MultibootHeader mb;
   std::string e = find_multiboot_header(f.kernel, mb);

@@ -3,6 +3,7 @@
 #include "devices/vga.h"
 
 #include <algorithm>
+#include <iterator>
 #include <cstdio>
 
 namespace popek {
@@ -465,6 +466,31 @@ void Vga::LinearFramebuffer::mmio_write(uint32_t offset, unsigned size, uint32_t
     const uint64_t a = uint64_t{offset} + i;
     if (a < vga_.vram_.size()) vga_.vram_[a] = static_cast<uint8_t>(value >> (8 * i));
   }
+}
+
+void Vga::load_font(const uint8_t* glyphs, unsigned height) {
+  height = std::min(height, 32u);
+  for (unsigned c = 0; c < 256; ++c)
+    for (unsigned row = 0; row < 32; ++row)
+      plane_byte(2, c * 32 + row) = row < height ? glyphs[c * height + row] : 0;
+}
+
+long find_vga_font_8x16(const std::vector<uint8_t>& rom) {
+  static constexpr uint8_t kGlyphA[16] = {0x00, 0x00, 0x10, 0x38, 0x6C, 0xC6, 0xC6, 0xFE,
+                                          0xC6, 0xC6, 0xC6, 0xC6, 0x00, 0x00, 0x00, 0x00};
+  constexpr size_t kFontBytes = 256 * 16;
+  for (auto it = rom.begin(); (it = std::search(it, rom.end(), std::begin(kGlyphA), std::end(kGlyphA))) != rom.end();
+       ++it) {
+    const size_t a = static_cast<size_t>(it - rom.begin());
+    if (a < 0x41 * 16) continue;
+    const size_t base = a - 0x41 * 16;
+    if (base + kFontBytes > rom.size()) break;
+    const uint8_t* f = rom.data() + base;
+    const bool blank0 = std::all_of(f, f + 16, [](uint8_t b) { return b == 0; });
+    const bool full_db = std::all_of(f + 0xDB * 16, f + 0xDC * 16, [](uint8_t b) { return b == 0xFF; });
+    if (blank0 && full_db) return static_cast<long>(base);
+  }
+  return -1;
 }
 
 }  // namespace popek

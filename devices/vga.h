@@ -167,6 +167,10 @@ class Vga : public IoDevice {
   // real boots the VGA BIOS loads it into plane 2). For boots without a VGA
   // BIOS and for tests.
   void set_text_mode_registers();
+  // Loads a 256-glyph character set into plane 2 as the VGA BIOS does for
+  // text modes: glyph c's `height` rows at plane offset c * 32 (rows past
+  // `height` up to 32 are cleared). `glyphs` holds 256 * height bytes.
+  void load_font(const uint8_t* glyphs, unsigned height);
 
   // The vertical retrace interrupt output (never raised; see above).
   IrqLine& irq() { return irq_; }
@@ -265,5 +269,11 @@ class Vga : public IoDevice {
   std::function<void(std::string_view)> log_;
   uint64_t ignored_writes_ = 0;
 };
+
+// Finds the standard 8x16 VGA character set (code page 437) inside a VGA
+// BIOS image, for boots that do not run the BIOS (direct kernel boot). The
+// set is recognised by its 'A' glyph and checked by glyph 0 (blank) and
+// glyph 0xDB (full block). Returns the offset of glyph 0, or -1.
+long find_vga_font_8x16(const std::vector<uint8_t>& rom);
 
 }  // namespace popek

@@ -400,5 +400,36 @@ TEST_F(VgaTest, RandomGuestTrafficIsSafe) {
   }
 }
 
+// A fake VGA BIOS image: junk, then a 256-glyph 8x16 set whose glyph 0 is
+// blank, 'A' is the IBM shape and 0xDB is a full block, then junk.
+std::vector<uint8_t> rom_with_font(size_t at, bool full_block = true) {
+  std::vector<uint8_t> rom(at + 256 * 16 + 512, 0x5A);
+  uint8_t* f = rom.data() + at;
+  for (unsigned c = 0; c < 256; ++c)
+    for (unsigned r = 0; r < 16; ++r) f[c * 16 + r] = static_cast<uint8_t>(c == 0 ? 0 : (c * 7 + r) | 1);
+  const uint8_t a[16] = {0, 0, 0x10, 0x38, 0x6C, 0xC6, 0xC6, 0xFE, 0xC6, 0xC6, 0xC6, 0xC6, 0, 0, 0, 0};
+  std::copy(a, a + 16, f + 0x41 * 16);
+  std::fill(f + 0xDB * 16, f + 0xDC * 16, full_block ? 0xFF : 0x7E);
+  return rom;
+}
+
+TEST(VgaFont, FindsTheBiosCharacterSetByItsGlyphs) {
+  EXPECT_EQ(find_vga_font_8x16(rom_with_font(0x1234)), 0x1234);
+  // The 'A' shape alone is not enough: the block glyph must be full.
+  EXPECT_EQ(find_vga_font_8x16(rom_with_font(0x1234, false)), -1);
+  EXPECT_EQ(find_vga_font_8x16(std::vector<uint8_t>(8192, 0)), -1);
+  EXPECT_EQ(find_vga_font_8x16({}), -1);
+}
+
+TEST_F(VgaTest, LoadFontFillsPlaneTwoAtThirtyTwoBytesPerGlyph) {
+  std::vector<uint8_t> rom = rom_with_font(0);
+  vga.vram()[(5 * 32 + 20) * 4 + 2] = 0xEE;  // a stale row past the glyph height
+  vga.load_font(rom.data(), 16);
+  for (unsigned c : {0u, 0x41u, 0xDBu, 0xFFu})
+    for (unsigned r = 0; r < 16; ++r) EXPECT_EQ(plane(2, c * 32 + r), rom[c * 16 + r]) << c << " row " << r;
+  EXPECT_EQ(plane(2, 5 * 32 + 20), 0);
+  EXPECT_EQ(plane(0, 0x41 * 32 + 3), 0) << "other planes untouched";
+}
+
 }  // namespace
 }  // namespace popek
