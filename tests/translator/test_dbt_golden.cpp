@@ -279,6 +279,32 @@ TEST_F(Golden, ChainedJmp) {
   EXPECT_EQ(dbt->stats().chain_patches, 2u);
 }
 
+TEST_F(Golden, UnsignedDivideChecksBeforeDividing) {
+  flat32();
+  load(0x1000, {0x01, 0xd8, 0xf7, 0xf3, 0xf4});  // add eax, ebx; div ebx; hlt
+  EXPECT_EQ(host_code_of(*dbt, 1),
+            // The flags stashed; the divisor in r9; #DE (zero divisor or
+            // EDX >= divisor) goes out of line to the interpreter; then the
+            // flags back and the same host DIV on r9d.
+            "mov r10, rax\n"
+            "lahf\n"
+            "seto al\n"
+            "mov r11, rax\n"
+            "mov rax, r10\n"
+            "mov r10, r11\n"
+            "mov r9d, ebx\n"
+            "test r9, r9\n"
+            "jz <+0x9b>\n"
+            "cmp edx, r9d\n"
+            "jnb <+0x9b>\n"
+            "mov r11, rax\n"
+            "mov rax, r10\n"
+            "cmp al, 0x81\n"
+            "sahf\n"
+            "mov rax, r11\n"
+            "div r9d\n");
+}
+
 TEST_F(Golden, WholeBlockListing) {
   flat32();
   load(0x1000, {0x01, 0xd8, 0xd4, 0x0a, 0xf4});  // add eax, ebx; aam (fallback); hlt
