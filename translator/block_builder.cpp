@@ -15,6 +15,20 @@ const char* to_string(BlockEnd e) {
   return "?";
 }
 
+// POPF and STI end their block only when they make an interrupt
+// deliverable (or change TF/AC): the emitted code checks and leaves in the
+// middle of the block (emit_sensitive.cpp), so they need not end it.
+bool BlockBuilder::continues_block(const DecodedInsn& d) {
+  switch (d.insn.mnemonic) {
+    case ZYDIS_MNEMONIC_POPF:
+    case ZYDIS_MNEMONIC_POPFD:
+    case ZYDIS_MNEMONIC_STI:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void BlockBuilder::build(const uint8_t* bytes, uint32_t available, bool to_limit, uint32_t eip,
                          bool code32, bool stack32, GuestBlock& out) const {
   out.eip = eip;
@@ -55,7 +69,7 @@ void BlockBuilder::build(const uint8_t* bytes, uint32_t available, bool to_limit
       out.end = BlockEnd::ControlTransfer;
       return;
     }
-    if (gi.cls.ends_block()) {
+    if (gi.cls.ends_block() && !continues_block(gi.d)) {
       out.end = BlockEnd::EndsBlockClass;
       return;
     }

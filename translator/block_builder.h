@@ -63,6 +63,9 @@ class BlockBuilder {
              bool stack32, GuestBlock& out) const;
 
   static bool is_control_transfer(const InsnClass& c) { return c.group == InsnGroup::Control; }
+  // An instruction the class table marks kEndsBlock that the translator
+  // lets continue its block (POPF, STI: see block_builder.cpp).
+  static bool continues_block(const DecodedInsn& d);
 
  private:
   unsigned max_insns_;

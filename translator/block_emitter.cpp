@@ -80,6 +80,22 @@ void Emission::exit_to(uint32_t eip) {
   a.jmp(imm(rt.exit_spill));
 }
 
+asmjit::Label Emission::leave_after(unsigned k, bool inhibit) {
+  asmjit::Label l = a.newLabel();
+  const uint32_t next = gb.insns[k].next_eip;
+  const uint32_t remaining = static_cast<uint32_t>(gb.insns.size() - k - 1);
+  const RuntimeRoutines& r = rt;
+  cold.push_back([this, l, next, remaining, inhibit, r] {
+    a.bind(l);
+    if (inhibit) a.mov(seq::cpu_field(offsetof(CpuState, inhibit_irq), 1), imm(1));
+    seq::unstash_flags(a);
+    a.mov(ctx_field(offsetof(DbtContext, exit_unretired), 4), imm(remaining));
+    a.mov(seq::cpu_field(offsetof(CpuState, eip), 4), imm(next));
+    a.jmp(imm(r.exit_spill));
+  });
+  return l;
+}
+
 void Emission::indirect_lookup(const x86::Gp& eip) {
   if (eip.id() != host::kTmp1.id()) a.mov(host::kTmp1.r32(), eip);
   const int32_t ib = static_cast<int32_t>(offsetof(DbtContext, ib));
@@ -242,12 +258,12 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
     case Lowering::Pushf:
       return e.pushf(k);
     case Lowering::Popf:
-      terminated = true;  // leaves unchained: IF, TF, AC may have changed
-      return e.popf(k);
+      return e.popf(k);  // leaves unchained when it sets TF, changes AC or enables a pending interrupt
     case Lowering::IfChange:
-      // STI leaves unchained: the dispatcher must see the interrupt shadow
-      // and any interrupt it made deliverable.
-      if (ip.set_if) terminated = true;
+      // STI as the block's last instruction leaves unchained: the
+      // dispatcher must see the interrupt shadow. Elsewhere it leaves only
+      // when an interrupt is pending (emit_sensitive.cpp).
+      if (ip.set_if && last) terminated = true;
       return e.if_change(k);
     case Lowering::ReadState:
       return e.read_state(k);

@@ -61,7 +61,12 @@ struct DbtContext {
   void* chain_from;         // ExitStub* of the last unchained direct exit, or null
   const void* ib_miss_code;  // the ib_miss routine
   uint32_t ib_pending;      // set by ib_miss: the dispatcher adds the target it finds
-  uint32_t pad0;
+  // Nonzero while the interrupt controller has a request (INTR) pending. It
+  // changes only between engine runs (device timers) or through guest I/O
+  // (a helper or fallback), so the dispatcher sets it at each entry and the
+  // fallback helper after each instruction it runs. A POPF or STI that sets
+  // IF leaves the block only when it is set.
+  uint32_t intr_pending;
   // Segment check table, refreshed by the dispatcher and after helpers:
   // the largest offset of an access's last byte that passes the limit and
   // rights checks, or -1 when every access must take the slow path

@@ -150,6 +150,8 @@ void DbtEngine::sync_state() {
   refresh_segment_table();
 }
 
+uint32_t DbtEngine::intr_line() const { return interp_.intc && interp_.intc->intr_pending() ? 1 : 0; }
+
 bool DbtEngine::interrupt_deliverable() const {
   if (cpu_.nmi_pending && !cpu_.in_nmi) return true;
   return (cpu_.eflags & flag::IF) && interp_.intc && interp_.intc->intr_pending();
@@ -321,6 +323,7 @@ DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
   c.exit_reason = uint32_t(ExitReason::BlockEnd);
   c.chain_from = nullptr;
   c.ib_pending = 0;
+  c.intr_pending = intr_line();
   entry_budget_ = c.budget_left;
   clock_synced_ = 0;
   const uint64_t fallbacks_before = fallback_steps_;
@@ -379,6 +382,7 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
     return 1;
   }
   const BlockKey& key = s.block->key;
+  const uint16_t tr_before = cpu_.tr.selector;
   StepResult r = StepResult::Ok;
   if (s.helper != uint8_t(TargetedHelper::None) && run_targeted(s)) {
     // Retired as part of the block (the exit accounts for it and its clock
@@ -407,8 +411,14 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
   // ways the snapshot cannot see (INVLPG, CR3 reloaded with the same value).
   // (A REP string instruction that yielded stays on its own EIP: not a fault.)
   const bool faulted = diverted && !(s.flags & site_flag::kControlTransfer) && cpu_.eip != s.eip;
-  if ((s.flags & site_flag::kFlushTlb) || faulted) flush_tlb();
+  // A far transfer, INT or IRET changes translations only through a task
+  // switch (CR3 reloaded, perhaps with the same value); CPL and CR3 changes
+  // are in the snapshot that sync_state() compares.
+  const bool flush = (s.flags & site_flag::kFlushTlb) &&
+                     (!(s.flags & site_flag::kControlTransfer) || cpu_.tr.selector != tr_before);
+  if (flush || faulted) flush_tlb();
   sync_state();
+  c.intr_pending = intr_line();  // an OUT to the PIC, an EOI...
   if (!leave) return 0;
   c.exit_reason = uint32_t(ExitReason::Helper);
   c.exit_unretired = s.unretired_before - 1;

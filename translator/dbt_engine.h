@@ -115,6 +115,7 @@ class DbtEngine {
   void init();
   bool needs_interpreter() const;
   bool interrupt_deliverable() const;
+  uint32_t intr_line() const;  // the interrupt controller's INTR, whatever IF says
   uint16_t mode_key() const;
   bool flat_segments() const;
   bool alignment_checking() const;

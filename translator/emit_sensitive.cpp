@@ -8,13 +8,23 @@
 //           CpuState.eflags under the interpreter's mask for the mode
 //           (real mode and CPL 0: everything writable; CPL > 0: not IOPL,
 //           and IF only when CPL <= IOPL, checked inline). The arithmetic
-//           flags go to the stash, ESP is committed, and the block leaves
-//           unchained so that the dispatcher sees IF/TF/AC changes.
+//           flags go to the stash and ESP is committed. The block goes on
+//           unless the new value sets TF, changes AC (part of the mode key
+//           when CR0.AM is set) or sets IF while the interrupt controller
+//           has a request pending (DbtContext::intr_pending); then it
+//           leaves unchained right after the POPF, and the dispatcher
+//           delivers the interrupt or hands TF to the interpreter.
 //   CLI/STI the virtual IF in CpuState.eflags. Where CPL > 0 (or V86) the
 //           IOPL is checked inline; a failing check runs the instruction in
-//           the interpreter, which raises #GP(0) with nothing changed. STI
-//           opens the interrupt shadow exactly as the interpreter does (only
-//           when IF was clear) and leaves the block unchained.
+//           the interpreter, which raises #GP(0) with nothing changed. An
+//           STI that sets IF while an interrupt is pending opens the
+//           interrupt shadow exactly as the interpreter does and leaves
+//           unchained (the dispatcher runs the shadowed instruction in the
+//           interpreter, then delivers). With nothing pending the shadow
+//           cannot be observed, as long as the next instruction runs in the
+//           same block: then the block simply goes on. As a block's last
+//           instruction STI always opens the shadow and leaves, because a
+//           timer may raise a request before the next block runs.
 //   SMSW, SLDT, STR, MOV r,Sreg (register forms): a load of the CpuState
 //           field; a 32-bit destination gets a selector zero-extended.
 //   SGDT/SIDT m (limit, then the full 32-bit base), SMSW/SLDT/STR m16,
@@ -88,21 +98,49 @@ bool Emission::popf(unsigned k) {
   a.and_(mask, eflags);
   a.or_(mask, v);
   a.or_(mask, imm(flag::FIXED1));
+  a.mov(alt, eflags);
   a.mov(eflags, mask);
   // The arithmetic flags into the stash layout: bits 8-15 as LAHF, OF in bit 0.
   a.mov(host::kStash.r32(), mask);
   a.and_(host::kStash.r32(), imm(0xff));
   a.shl(host::kStash.r32(), 8);
-  a.shr(mask, 11);
-  a.and_(mask, imm(1));
-  a.or_(host::kStash.r32(), mask);
+  a.mov(v, mask);
+  a.shr(v, 11);
+  a.and_(v, imm(1));
+  a.or_(host::kStash.r32(), v);
   commit_stack_pointer(*this, size);
-  // The slow path ran POPF in the interpreter and joins with the flags in
-  // RFLAGS and the stash; this path with the stash.
+  stash_valid = true;
+  // Leave when the dispatcher has to look: TF set, AC changed, or IF set
+  // with a request pending. (The slow path below ran POPF in the
+  // interpreter, whose helper makes the same checks.)
+  const bool last = k + 1 == gb.insns.size();
+  asmjit::Label leave = last ? asmjit::Label() : leave_after(k, false);
+  asmjit::Label stay = a.newLabel();
+  if (last) {
+    // The block's own fall-through exit follows: leave through exit_to.
+    leave = a.newLabel();
+    cold.push_back([this, leave, next = gi.next_eip] {
+      a.bind(leave);
+      seq::unstash_flags(a);
+      a.mov(seq::cpu_field(offsetof(CpuState, eip), 4), imm(next));
+      a.jmp(imm(rt.exit_spill));
+    });
+  }
+  a.xor_(alt, mask);
+  a.test(alt, imm(flag::AC));
+  a.jnz(leave);
+  a.test(mask, imm(flag::TF));
+  a.jnz(leave);
+  a.test(mask, imm(flag::IF));
+  a.jz(stay);
+  a.cmp(ctx_field(offsetof(DbtContext, intr_pending), 4), imm(0));
+  a.jne(leave);
+  a.bind(stay);
+  // The slow path joins with the flags in RFLAGS and the stash; this path
+  // with the stash.
   a.bind(resume);
   rflags_clobbered();
   stash_valid = true;
-  exit_to(gi.next_eip);
   return true;
 }
 
@@ -133,10 +171,16 @@ bool Emission::if_change(unsigned k) {
   asmjit::Label was_set = a.newLabel();
   a.test(eflags, imm(flag::IF));
   a.jnz(was_set);
-  a.mov(seq::cpu_field(offsetof(CpuState, inhibit_irq), 1), imm(1));
   a.or_(eflags, imm(flag::IF));
+  if (k + 1 == gb.insns.size()) {
+    a.mov(seq::cpu_field(offsetof(CpuState, inhibit_irq), 1), imm(1));
+    a.bind(was_set);
+    exit_to(gi.next_eip);
+    return true;
+  }
+  a.cmp(ctx_field(offsetof(DbtContext, intr_pending), 4), imm(0));
+  a.jne(leave_after(k, true));
   a.bind(was_set);
-  exit_to(gi.next_eip);
   return true;
 }
 

@@ -62,6 +62,11 @@ struct Emission {
   void exit_to(uint32_t eip);
   // The same through a patchable jump that the dispatcher may chain.
   void chained_exit(uint32_t eip);
+  // Out-of-line exit after instruction k (not the block's last), taken by
+  // a jump to the returned label while the flags are in the stash: the
+  // instructions after k count as not retired. With `inhibit`, it opens the
+  // interrupt shadow first (STI).
+  asmjit::Label leave_after(unsigned k, bool inhibit);
   // Indirect-branch cache lookup for the guest EIP in `eip` (kept in r9d):
   // r8 := the target block's code, or the ib_miss routine (which leaves to
   // the dispatcher). Clobbers the flags; the caller then jumps to r8.

@@ -226,7 +226,15 @@ VerifyResult VerifyEngine::run(uint64_t max_steps, const std::function<bool()>& 
       break;
     }
   }
-  if (!diverged_ && !compare_all_ram()) report_ = "at the end of the run:\n" + report_;
+  // The whole RAM once more when the run stops for a reason of its own
+  // (halt, exit request, fault), or when a full interval of units went by
+  // since the last whole comparison: a machine calls run() once per timer
+  // slice, and comparing all of RAM after every slice would dominate.
+  const bool slice_end = r.stop == DbtStop::Budget && units_ - units_at_full_compare_ < options_.full_compare_interval;
+  if (!diverged_ && !slice_end) {
+    units_at_full_compare_ = units_;
+    if (!compare_all_ram()) report_ = "at the end of the run:\n" + report_;
+  }
   r.diverged = diverged_;
   return r;
 }
@@ -296,9 +304,10 @@ bool VerifyEngine::compare_after(const DispatchUnit& u, uint32_t eip, uint16_t c
   io_mismatch_.clear();
   io_log_.clear();
   vector_log_.clear();
-  if (o.str().empty() && options_.full_compare_interval && units_ % options_.full_compare_interval == 0 &&
-      !compare_all_ram())
-    return false;
+  if (o.str().empty() && options_.full_compare_interval && units_ % options_.full_compare_interval == 0) {
+    units_at_full_compare_ = units_;
+    if (!compare_all_ram()) return false;
+  }
   if (o.str().empty()) return true;
   diverged_ = true;
   report_ = describe_unit(u, eip, cs) + o.str();

@@ -16,9 +16,11 @@
 //  - NMI requests and the A20 gate are copied from the machine before each
 //    block.
 // Compared after every block: the whole CpuState, and every RAM page the
-// shadow wrote. Every `full_compare_interval` blocks, and when a run ends,
-// all of RAM is compared, which also catches a translated store the shadow
-// did not make.
+// shadow wrote. Every `full_compare_interval` blocks, and when a run ends
+// other than by its step budget (halt, stop request, triple fault), all of
+// RAM is compared, which also catches a translated store the shadow did not
+// make. (A machine calls run() once per timer slice; comparing all of RAM
+// at each slice's end would dominate the run.)
 //
 // Limitations: an MMIO read with side effects is performed twice (once per
 // side); the shadow's clock follows retired steps only, so RDTSC and the PIT
@@ -118,6 +120,7 @@ class VerifyEngine {
   std::unordered_set<uint32_t> shadow_dirty_pages_;
   CpuState before_{};  // the machine's CPU before the current unit, for the report
   uint64_t units_ = 0;
+  uint64_t units_at_full_compare_ = 0;
   bool diverged_ = false;
   std::string report_;
 };

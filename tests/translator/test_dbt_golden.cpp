@@ -220,18 +220,13 @@ TEST_F(Golden, CliStiAtCpl0) {
   load(0x1000, {0xfb, 0xf4});  // sti; hlt
   dbt->flush();
   EXPECT_EQ(host_code_of(*dbt, 0), 
-            // The shadow only when IF was clear; an unchained exit.
+            // IF set; the block goes on (into HLT) unless a request is
+            // pending (then out of line: the shadow, an unchained exit).
             "test dword ptr [r15+0x24], 0x200\n"
-            "jnz <+0x41>\n"
-            "mov byte ptr [r15+0xCB], 0x01\n"
+            "jnz <+0x44>\n"
             "or dword ptr [r15+0x24], 0x200\n"
-            "mov r11, rax\n"
-            "mov rax, r10\n"
-            "cmp al, 0x81\n"
-            "sahf\n"
-            "mov rax, r11\n"
-            "mov dword ptr [r15+0x20], 0x1001\n"
-            "jmp exit_spill\n");
+            "cmp dword ptr [r13+0x3C], 0x00\n"
+            "jnz <+0x92>\n");
 }
 
 TEST_F(Golden, CliAtCpl3ChecksIopl) {
