@@ -32,6 +32,15 @@ class Mmu {
 
   void flush(bool include_global);
   void invlpg(uint32_t linear);
+  // True when translate(linear, type, user) would succeed from the TLB
+  // alone: no walk, no accessed/dirty bit update, no fault. (The translator
+  // fills its write entry beside a read entry only when the page is already
+  // dirty and writable.)
+  bool cached(uint32_t linear, AccessType type, bool user) const {
+    if (!(cpu_.cr0 & cr0::PG)) return true;
+    const Entry& e = tlb_[(linear >> 12) % kEntries];
+    return e.tag == (linear >> 12) + 1 && (e.perms & needed(type, user));
+  }
 
   uint64_t tlb_hits() const { return hits_; }
   uint64_t tlb_misses() const { return misses_; }

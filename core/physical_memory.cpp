@@ -1,13 +1,16 @@
 #include "core/physical_memory.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace popek {
 
 PhysicalMemory::PhysicalMemory(uint32_t ram_bytes)
     : ram_size_(ram_bytes),
-      ram_(new uint8_t[ram_bytes ? ram_bytes : 1]()),
+      ram_(allocate_ram(ram_bytes)),
       read_page_(kPages, nullptr),
       write_page_(kPages, nullptr),
       backing_write_(kPages, nullptr),
@@ -16,6 +19,22 @@ PhysicalMemory::PhysicalMemory(uint32_t ram_bytes)
   for (uint32_t p = 0; p < (ram_bytes >> kPageShift); ++p) {
     read_page_[p] = write_page_[p] = backing_write_[p] = ram_.get() + (size_t(p) << kPageShift);
   }
+}
+
+std::unique_ptr<uint8_t[], PhysicalMemory::RamDeleter> PhysicalMemory::allocate_ram(uint32_t bytes) {
+  constexpr size_t kHuge = size_t(2) << 20;
+  const size_t size = bytes ? bytes : 1;
+  // 2 MiB more, so the RAM can start on a huge-page boundary.
+  const size_t span = size + kHuge;
+  void* m = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) throw std::bad_alloc();
+  const uintptr_t aligned = (reinterpret_cast<uintptr_t>(m) + kHuge - 1) & ~(kHuge - 1);
+  ::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);  // advice only: failure is harmless
+  return std::unique_ptr<uint8_t[], RamDeleter>(reinterpret_cast<uint8_t*>(aligned), RamDeleter{m, span});
+}
+
+void PhysicalMemory::RamDeleter::operator()(uint8_t*) const {
+  if (mapping) ::munmap(mapping, bytes);
 }
 
 void PhysicalMemory::map_rom(uint32_t base, const uint8_t* data, uint32_t size) {

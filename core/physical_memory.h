@@ -95,7 +95,17 @@ class PhysicalMemory {
   void refresh_write_pointer(uint32_t page);
 
   uint32_t ram_size_;
-  std::unique_ptr<uint8_t[]> ram_;
+  // Guest RAM: an anonymous mapping (zero-filled on first touch) with
+  // transparent huge pages requested, so that guest accesses scattered over
+  // RAM (a guest page walk's worth of them per access) miss the host TLB
+  // far less.
+  struct RamDeleter {
+    void* mapping = nullptr;
+    size_t bytes = 0;
+    void operator()(uint8_t*) const;
+  };
+  static std::unique_ptr<uint8_t[], RamDeleter> allocate_ram(uint32_t bytes);
+  std::unique_ptr<uint8_t[], RamDeleter> ram_;
   std::vector<std::unique_ptr<uint8_t[]>> rom_blocks_;
   std::vector<uint8_t*> read_page_;
   std::vector<uint8_t*> write_page_;
