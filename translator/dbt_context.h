@@ -33,7 +33,10 @@ struct IndirectEntry {
 };
 static_assert(sizeof(IndirectEntry) == 16);
 constexpr unsigned kIndirectEntries = 256;
-constexpr unsigned kTlbEntries = 1024;  // per access kind, direct mapped
+// Per access kind, direct mapped: 16 MiB of guest pages each, so a working
+// set of a few thousand pages stays resident between CR3 reloads. A flush
+// resets only the entries filled since the last one (DbtEngine::flush_tlb).
+constexpr unsigned kTlbEntries = 4096;
 static_assert((kTlbEntries & (kTlbEntries - 1)) == 0);
 
 // Access kinds of the inline TLB. A read-modify-write operand uses Write

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <unistd.h>
 
 #include "translator/block_disassembly.h"
 #include "translator/block_emitter.h"
@@ -37,16 +39,29 @@ DbtEngine::DbtEngine(CpuState& cpu, PhysicalMemory& mem, IoBus& io, VirtualClock
 void DbtEngine::init() {
   ctx_ = std::make_unique<DbtContext>();
   std::memset(ctx_.get(), 0, sizeof(DbtContext));
+  for (auto& kind : ctx_->tlb)
+    for (TlbEntry& e : kind) e = TlbEntry{kInvalidTag, 0, 0};  // flush_tlb() resets only filled entries
   ctx_->engine = this;
   if (!emit_runtime_routines(cache_, &DbtEngine::fallback_helper, &DbtEngine::tlb_fill_helper,
                              options_.validate_emission, rt_))
     throw std::runtime_error("popek: cannot emit the translator's run-time routines");
   ctx_->ib_miss_code = reinterpret_cast<const void*>(rt_.ib_miss);
+  // POPEK_PERF_MAP=1: name every block for `perf report` (perf's JIT map
+  // convention, /tmp/perf-PID.map), with the run-time routines.
+  if (const char* v = std::getenv("POPEK_PERF_MAP"); v && *v && *v != '0') {
+    perf_map_ = std::fopen(("/tmp/perf-" + std::to_string(::getpid()) + ".map").c_str(), "a");
+    if (perf_map_) {
+      std::setvbuf(perf_map_, nullptr, _IOLBF, 0);
+      std::fprintf(perf_map_, "%lx %zx dbt_runtime_routines\n", reinterpret_cast<unsigned long>(cache_.runtime_area()),
+                   cache_.runtime_capacity());
+    }
+  }
   flush_tlb();
   mem_.set_code_write_hook(&DbtEngine::code_write_hook, this);
 }
 
 DbtEngine::~DbtEngine() {
+  if (perf_map_) std::fclose(perf_map_);
   for (uint32_t page : cache_.code_pages()) mem_.unprotect_code_page(page);
   mem_.set_code_write_hook(nullptr, nullptr);
 }
@@ -92,8 +107,15 @@ uint16_t DbtEngine::mode_key() const {
 }
 
 void DbtEngine::flush_tlb() {
-  for (auto& kind : ctx_->tlb)
-    for (TlbEntry& e : kind) e = TlbEntry{kInvalidTag, 0, 0};
+  // Only the entries filled since the last flush, unless that is most of
+  // the table (a CR3 reload per guest context switch stays cheap).
+  if (tlb_filled_.size() < kTlbKinds * kTlbEntries / 4) {
+    for (uint32_t i : tlb_filled_) ctx_->tlb[i / kTlbEntries][i % kTlbEntries] = TlbEntry{kInvalidTag, 0, 0};
+  } else {
+    for (auto& kind : ctx_->tlb)
+      for (TlbEntry& e : kind) e = TlbEntry{kInvalidTag, 0, 0};
+  }
+  tlb_filled_.clear();
   ++cache_.stats().tlb_flushes;
   clear_indirect_cache();  // its entries were found through the old mappings
 }
@@ -224,6 +246,9 @@ Block* DbtEngine::translate(const BlockKey& key) {
     }
     Block* b = cache_.insert(std::move(meta));
     if (block_trace_) block_trace_(trace_block(*b));
+    if (perf_map_)
+      std::fprintf(perf_map_, "%lx %x dbt_%04x_%08x\n", reinterpret_cast<unsigned long>(b->code), b->code_size,
+                   static_cast<unsigned>(key.mode), b->eip);
     return b;
   }
   return nullptr;
@@ -496,9 +521,21 @@ uint32_t DbtEngine::fill_tlb(uint32_t linear, uint32_t kind_size) {
     return 0;
   }
   const uint32_t page = linear & 0xfffff000u;
-  TlbEntry& e = ctx_->tlb[kind][(linear >> 12) & (kTlbEntries - 1)];
-  e.tag = page;
-  e.addend = reinterpret_cast<intptr_t>(host - (pa & 0xfff)) - static_cast<int64_t>(page);
+  auto install = [&](unsigned k, uint8_t* h) {
+    const uint32_t index = (linear >> 12) & (kTlbEntries - 1);
+    TlbEntry& e = ctx_->tlb[k][index];
+    if (e.tag == kInvalidTag) tlb_filled_.push_back(k * kTlbEntries + index);
+    e.tag = page;
+    e.addend = reinterpret_cast<intptr_t>(h - (pa & 0xfff)) - static_cast<int64_t>(page);
+  };
+  install(kind, host);
+  // The other kind too when the MMU already allows it without a walk, as a
+  // hardware TLB entry would (a read next to a write, or a write to a page
+  // that is already dirty): a read-modify-write pattern then misses once.
+  const unsigned other = write ? unsigned(TlbKind::Read) : unsigned(TlbKind::Write);
+  if (interp_.mmu.cached(linear, write ? AccessType::Read : AccessType::Write, cpu_.cpl == 3)) {
+    if (uint8_t* h = write ? mem_.host_ptr_read(pa) : mem_.host_ptr_write(pa)) install(other, h);
+  }
   return 1;
 }
 

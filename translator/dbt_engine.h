@@ -20,9 +20,11 @@
 // cross generated code (helpers catch at their boundary).
 #pragma once
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/interpreter.h"
 #include "translator/block_builder.h"
@@ -166,6 +168,8 @@ class DbtEngine {
   uint64_t block_runs_ = 0;  // dispatcher entries into translated code
   std::string last_error_;
   std::function<void(const std::string&)> block_trace_;
+  std::FILE* perf_map_ = nullptr;  // POPEK_PERF_MAP
+  std::vector<uint32_t> tlb_filled_;  // kind * kTlbEntries + index of entries filled since the last flush
 };
 
 }  // namespace popek::dbt

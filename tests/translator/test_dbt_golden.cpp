@@ -41,12 +41,12 @@ TEST_F(Golden, AddToMemoryFlagsDead) {
             "lea r8d, [rbx+0x04]\n"
             "mov r9d, r8d\n"
             "shr r9d, 0x08\n"
-            "and r9d, 0x3FF0\n"
+            "and r9d, 0xFFF0\n"
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
-            "cmp r11d, [r13+r9*1+0x40C0]\n"  // the write TLB: add is read-modify-write
+            "cmp r11d, [r13+r9*1+0x100C0]\n"  // the write TLB: add is read-modify-write
             "jnz <+0x9b>\n"
-            "add r8, [r13+r9*1+0x40C8]\n"
+            "add r8, [r13+r9*1+0x100C8]\n"
             "add [r8], eax\n");
 }
 
@@ -59,12 +59,12 @@ TEST_F(Golden, AdcToMemoryFlagsLive) {
             "lea r8d, [rbx+0x04]\n"
             "mov r9d, r8d\n"
             "shr r9d, 0x08\n"
-            "and r9d, 0x3FF0\n"
+            "and r9d, 0xFFF0\n"
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
-            "cmp r11d, [r13+r9*1+0x40C0]\n"
+            "cmp r11d, [r13+r9*1+0x100C0]\n"
             "jnz <+0xa7>\n"
-            "add r8, [r13+r9*1+0x40C8]\n"
+            "add r8, [r13+r9*1+0x100C8]\n"
             "mov r11, rax\n"
             "mov rax, r10\n"
             "cmp al, 0x81\n"
@@ -88,12 +88,12 @@ TEST_F(Golden, MovToMemoryBetweenCmpAndJcc) {
             "mov r10, r11\n"
             "mov r9d, r8d\n"
             "shr r9d, 0x08\n"
-            "and r9d, 0x3FF0\n"
+            "and r9d, 0xFFF0\n"
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
-            "cmp r11d, [r13+r9*1+0x40C0]\n"
+            "cmp r11d, [r13+r9*1+0x100C0]\n"
             "jnz <+0xe2>\n"
-            "add r8, [r13+r9*1+0x40C8]\n"
+            "add r8, [r13+r9*1+0x100C8]\n"
             "mov [r8], eax\n");
 }
 
@@ -134,12 +134,12 @@ TEST_F(Golden, PushfInline) {
             "lea r8d, [r12-0x04]\n"
             "mov r9d, r8d\n"
             "shr r9d, 0x08\n"
-            "and r9d, 0x3FF0\n"
+            "and r9d, 0xFFF0\n"
             "lea r11d, [r8+0x03]\n"
             "and r11d, 0xFFFFF000\n"
-            "cmp r11d, [r13+r9*1+0x40C0]\n"
+            "cmp r11d, [r13+r9*1+0x100C0]\n"
             "jnz <+0xe9>\n"
-            "add r8, [r13+r9*1+0x40C8]\n"
+            "add r8, [r13+r9*1+0x100C8]\n"
             "mov r9d, [r15+0x24]\n"
             "and r9d, 0xFFFCF72A\n"
             "mov r11d, r10d\n"
@@ -185,12 +185,12 @@ TEST_F(Golden, JmpRegisterThroughTheIndirectCache) {
   load(0x1000, {0xff, 0xe6});  // jmp esi
   EXPECT_EQ(host_code_of(*dbt, 0), 
             "mov r9d, esi\n"
-            "add qword ptr [r13+0x90C8], 0x01\n"  // indirect lookups (statistics)
+            "add qword ptr [r13+0x210C8], 0x01\n"  // indirect lookups (statistics)
             "mov r11d, r9d\n"
             "and r11d, 0xFF\n"
             "shl r11d, 0x04\n"
-            "mov r8, [r13+r11*1+0x80C8]\n"
-            "cmp r9d, [r13+r11*1+0x80C0]\n"
+            "mov r8, [r13+r11*1+0x200C8]\n"
+            "cmp r9d, [r13+r11*1+0x200C0]\n"
             "cmovnz r8, [r13+0x30]\n"  // miss: the ib_miss routine
             "mov r11, rax\n"
             "mov rax, r10\n"
@@ -313,7 +313,7 @@ TEST_F(Golden, WholeBlockListing) {
             "      mov r11, rax\n"
             "      mov rax, r10\n"
             "      mov r10, r11\n"
-            "      add qword ptr [r13+0x90C0], 0x01\n"  // block entries (chained-exit statistics)
+            "      add qword ptr [r13+0x210C0], 0x01\n"  // block entries (chained-exit statistics)
             "      sub qword ptr [r13], 0x03\n"
             "      jl <+0x50>\n"
             "  00001000  add eax, ebx\n"
