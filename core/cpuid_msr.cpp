@@ -15,6 +15,7 @@
 // #GP(0), as are reserved bits and invalid memory types in the MTRRs.
 #include <cstdint>
 
+#include "core/cpuid_msr.h"
 #include "core/system_internal.h"
 
 namespace popek {
@@ -220,6 +221,10 @@ void SYSEXIT(Interpreter& in, const DecodedInsn&) {
 }
 
 }  // namespace
+
+void cpuid_values(uint32_t leaf, uint32_t out[4]) { cpuid_leaf(leaf, out); }
+bool msr_read(const Interpreter& in, uint32_t m, uint64_t& v) { return read_msr(in, m, v); }
+bool msr_write(Interpreter& in, uint32_t m, uint64_t v) { return write_msr(in, m, v); }
 
 void sys::register_identity_handlers(HandlerTable& t) {
   t.set(ZYDIS_MNEMONIC_CPUID, CPUID);

@@ -10,8 +10,9 @@ using asmjit::imm;
 
 namespace {
 
-// IN/OUT with an accumulator and an imm8/DX port, and RDTSC, have a direct
-// C++ implementation (DbtEngine::run_targeted) tried before step().
+// IN/OUT with an accumulator and an imm8/DX port, RDTSC, CPUID, RDMSR and
+// WRMSR have a direct C++ implementation (DbtEngine::run_targeted) tried
+// before step().
 void choose_targeted_helper(const GuestInsn& gi, FallbackSite& s) {
   const DecodedInsn& d = gi.d;
   if (d.has_lock() || d.has_rep()) return;
@@ -31,6 +32,15 @@ void choose_targeted_helper(const GuestInsn& gi, FallbackSite& s) {
       break;
     case ZYDIS_MNEMONIC_RDTSC:
       s.helper = uint8_t(TargetedHelper::Rdtsc);
+      break;
+    case ZYDIS_MNEMONIC_CPUID:
+      s.helper = uint8_t(TargetedHelper::Cpuid);
+      break;
+    case ZYDIS_MNEMONIC_RDMSR:
+      s.helper = uint8_t(TargetedHelper::Rdmsr);
+      break;
+    case ZYDIS_MNEMONIC_WRMSR:
+      s.helper = uint8_t(TargetedHelper::Wrmsr);
       break;
     default:
       break;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <unistd.h>
 
+#include "core/cpuid_msr.h"
 #include "translator/block_disassembly.h"
 #include "translator/block_emitter.h"
 
@@ -409,7 +410,9 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
   const BlockKey& key = s.block->key;
   const uint16_t tr_before = cpu_.tr.selector;
   StepResult r = StepResult::Ok;
+  bool targeted = false;
   if (s.helper != uint8_t(TargetedHelper::None) && run_targeted(s)) {
+    targeted = true;
     // Retired as part of the block (the exit accounts for it and its clock
     // tick), not by the interpreter.
     ++st.sensitive_helper_calls;
@@ -440,7 +443,8 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
   // switch (CR3 reloaded, perhaps with the same value); CPL and CR3 changes
   // are in the snapshot that sync_state() compares.
   const bool flush = (s.flags & site_flag::kFlushTlb) &&
-                     (!(s.flags & site_flag::kControlTransfer) || cpu_.tr.selector != tr_before);
+                     (!(s.flags & site_flag::kControlTransfer) || cpu_.tr.selector != tr_before) &&
+                     !(targeted && s.helper == uint8_t(TargetedHelper::Cpuid));  // CPUID changes no mapping
   if (flush || faulted) flush_tlb();
   sync_state();
   c.intr_pending = intr_line();  // an OUT to the PIC, an EOI...
@@ -481,6 +485,30 @@ bool DbtEngine::run_targeted(const FallbackSite& s) {
       const uint64_t tsc = clock_.now() + cpu_.tsc_offset;
       cpu_.regs[EAX] = static_cast<uint32_t>(tsc);
       cpu_.regs[EDX] = static_cast<uint32_t>(tsc >> 32);
+      break;
+    }
+    case TargetedHelper::Cpuid: {
+      uint32_t r[4];
+      cpuid_values(cpu_.regs[EAX], r);
+      cpu_.regs[EAX] = r[0];
+      cpu_.regs[EBX] = r[1];
+      cpu_.regs[ECX] = r[2];
+      cpu_.regs[EDX] = r[3];
+      break;
+    }
+    case TargetedHelper::Rdmsr: {
+      if (pe && cpu_.cpl != 0) return false;  // #GP(0), also in V86 mode
+      uint64_t v;
+      if (!msr_read(interp_, cpu_.regs[ECX], v)) return false;  // #GP(0)
+      cpu_.regs[EAX] = static_cast<uint32_t>(v);
+      cpu_.regs[EDX] = static_cast<uint32_t>(v >> 32);
+      break;
+    }
+    case TargetedHelper::Wrmsr: {
+      if (pe && cpu_.cpl != 0) return false;
+      // msr_write validates before it changes anything: a refused value
+      // leaves the MSR as it was, and step() raises #GP(0).
+      if (!msr_write(interp_, cpu_.regs[ECX], (uint64_t(cpu_.regs[EDX]) << 32) | cpu_.regs[EAX])) return false;
       break;
     }
     default:

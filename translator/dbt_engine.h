@@ -132,7 +132,7 @@ class DbtEngine {
   void clear_indirect_cache();
   void enter_indirect_epoch(const Block& b);
   uint32_t run_fallback(const FallbackSite& site);
-  // Runs a site's targeted helper (IN/OUT/RDTSC) on CpuState; false when it
+  // Runs a site's targeted helper (IN/OUT/RDTSC/CPUID/RDMSR/WRMSR) on CpuState; false when it
   // declines (the instruction would fault): Interpreter::step() runs it.
   bool run_targeted(const FallbackSite& site);
   uint32_t fill_tlb(uint32_t linear, uint32_t kind_size);

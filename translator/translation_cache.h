@@ -67,7 +67,7 @@ struct FallbackSite {
 // site instead of Interpreter::step() (no decode, no handler dispatch).
 // The helper declines (and step() runs) whenever the instruction would
 // fault, so the interpreter still raises every exception.
-enum class TargetedHelper : uint8_t { None = 0, In, Out, Rdtsc };
+enum class TargetedHelper : uint8_t { None = 0, In, Out, Rdtsc, Cpuid, Rdmsr, Wrmsr };
 namespace site_flag {
 constexpr uint8_t kAlwaysExit = 1;  // the block ends after it (control transfer, ends-block class)
 constexpr uint8_t kMemorySlowPath = 2;  // reached because a native memory access missed

@@ -161,6 +161,42 @@ TEST_F(Sensitive, CliAtCpl3NeedsIopl) {
   }
 }
 
+// CPUID, WRMSR and RDMSR run through targeted helpers with the interpreter's
+// results; an unknown MSR and RDMSR at CPL 3 decline, and step() raises
+// #GP(0) (no IDT: a triple fault on both sides).
+TEST_F(Sensitive, CpuidAndMsrHelpers) {
+  flat32();
+  load(0x1000, {0x31, 0xc0,                    // xor eax, eax
+                0x0f, 0xa2,                    // cpuid (leaf 0)
+                0x89, 0xde,                    // mov esi, ebx
+                0xb8, 0x01, 0x00, 0x00, 0x00,  // mov eax, 1
+                0x0f, 0xa2,                    // cpuid (leaf 1)
+                0x89, 0xd7,                    // mov edi, edx
+                0xb9, 0x75, 0x01, 0x00, 0x00,  // mov ecx, 0x175 (SYSENTER_ESP)
+                0xb8, 0x78, 0x56, 0x34, 0x12,  // mov eax, 0x12345678
+                0x31, 0xd2,                    // xor edx, edx
+                0x0f, 0x30,                    // wrmsr
+                0x31, 0xc0,                    // xor eax, eax
+                0x0f, 0x32,                    // rdmsr
+                0x89, 0xc5,                    // mov ebp, eax
+                0xf4});
+  run();
+  expect_same();
+  EXPECT_EQ(dut.cpu.regs[ESI], 0x756e6547u);  // "Genu"
+  EXPECT_EQ(dut.cpu.regs[EBP], 0x12345678u);
+  EXPECT_EQ(dbt->stats().sensitive_helper_calls, 4u);
+  EXPECT_LE(dbt->stats().fallbacks, 1u);  // HLT
+  for (unsigned cpl : {0u, 3u}) {
+    flat32(cpl);
+    load(0x1000, {0xb9, 0x00, 0x00, 0x00, 0x40,  // mov ecx, 0x40000000 (no such MSR)
+                  0x0f, 0x32,                    // rdmsr: #GP(0)
+                  0xf4});
+    dbt->flush();
+    run(50);
+    expect_same();
+  }
+}
+
 // IN/OUT and RDTSC run through targeted helpers (no Interpreter::step()),
 // counted as sensitive_helper_calls; the loop's back edge is chained.
 TEST_F(Sensitive, TargetedHelpersAndCounters) {
