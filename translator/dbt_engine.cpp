@@ -165,10 +165,17 @@ void DbtEngine::refresh_segment_table() {
 }
 
 void DbtEngine::sync_state() {
-  MmuSnapshot now{cpu_.cr0, cpu_.cr3, cpu_.cr4, mem_.a20_mask(), mem_.map_generation(), cpu_.cpl};
+  MmuSnapshot now{cpu_.cr0, cpu_.cr3, cpu_.cr4, mem_.a20_mask(), mem_.map_generation(), cpu_.cpl == 3};
   if (!(now == snapshot_)) {
+    // From user to supervisor (a system call, an interrupt taken in user
+    // mode) the entries stay valid: each was filled by a user-mode
+    // translation, and what a user access may do a supervisor access may
+    // too (a user write entry implies R/W set, so CR0.WP does not matter).
+    MmuSnapshot as_user = now;
+    as_user.user = true;
+    const bool to_supervisor = snapshot_.user && !now.user && as_user == snapshot_;
     snapshot_ = now;
-    flush_tlb();
+    if (!to_supervisor) flush_tlb();
   }
   refresh_segment_table();
 }

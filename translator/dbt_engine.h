@@ -110,7 +110,7 @@ class DbtEngine {
   struct MmuSnapshot {
     uint32_t cr0 = 0, cr3 = 0, cr4 = 0, a20_mask = 0;
     uint64_t map_generation = ~0ull;
-    uint8_t cpl = 0xff;
+    bool user = false;  // CPL 3: the TLB's fills checked user access
     bool operator==(const MmuSnapshot&) const = default;
   };
 
