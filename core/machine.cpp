@@ -94,7 +94,7 @@ Machine::Machine(const MachineConfig& config)
   // VGA at 00:02.0 as in QEMU: legacy ports and 0xA0000-0xBFFFF always
   // decode; the framebuffer BAR and the ROM BAR follow the PCI registers.
   if (config.vga) {
-    vga_ = std::make_unique<Vga>(clock_);
+    vga_ = std::make_unique<Vga>(clock_, config.vga_vram_bytes);
     vga_->attach(io_);
     mem_.map_mmio(Vga::kLegacyBase, Vga::kLegacySize, &vga_->legacy_memory());
     uint32_t rom_bar = 0;

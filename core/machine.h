@@ -59,6 +59,8 @@ struct MachineConfig {
   bool boot_menu = false;  // fw_cfg boot-menu item: SeaBIOS offers its F12 menu
   // The VGA (QEMU's stdvga: PCI 00:02.0, 1234:1111); false: no display adapter.
   bool vga = true;
+  // Its video memory (QEMU's vgamem_mb), rounded to 64 KiB, at least 256 KiB.
+  uint32_t vga_vram_bytes = Vga::kDefaultVramSize;
   // Its PCI expansion ROM (SeaVGABIOS), checked with validate_vga_bios();
   // empty: no ROM BAR, so firmware finds no VGA BIOS.
   std::vector<uint8_t> vga_bios;

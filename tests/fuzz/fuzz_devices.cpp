@@ -10,9 +10,8 @@
 //  - a read of width w returns a value that fits in w bytes;
 //  - when the PIC says INTR is pending, acknowledging yields a vector.
 //
-// The VGA is not part of Machine yet: the harness builds one (with its PCI
-// function and linear framebuffer BAR) and puts it on the machine's buses, as
-// the machine will.
+// The machine's VGA has 256 KiB of VRAM here (most VBE modes exceed it) and
+// a VGA BIOS, so its ROM BAR can be placed anywhere too.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -51,34 +50,20 @@ constexpr uint32_t kVramBytes = 256u << 10;
 
 struct Rig {
   std::unique_ptr<Machine> machine;
-  std::unique_ptr<Vga> vga;
-  std::unique_ptr<VgaPci> vga_pci;
-  uint32_t lfb_base = 0;
-  bool lfb_mapped = false;
 
   Rig() {
     MachineConfig cfg;
     cfg.ram_mb = 2;
     cfg.deterministic = true;
+    cfg.vga_vram_bytes = kVramBytes;
+    // A VGA BIOS, so the ROM BAR exists and can be moved around.
+    cfg.vga_bios.assign(32 * 1024, 0xCC);
+    cfg.vga_bios[0] = 0x55;
+    cfg.vga_bios[1] = 0xAA;
+    cfg.vga_bios[2] = 64;
     machine = std::make_unique<Machine>(cfg);
-    Machine& m = *machine;
-    vga = std::make_unique<Vga>(m.clock(), kVramBytes);
-    vga->attach(m.io());
-    m.memory().map_mmio(Vga::kLegacyBase, Vga::kLegacySize, &vga->legacy_memory());
-    vga_pci = std::make_unique<VgaPci>(vga->vram_size());
-    vga_pci->on_bar_change([this](int bar, PciFunction::BarMapping old, PciFunction::BarMapping now) {
-      if (bar != VgaPci::kFramebufferBar) return;
-      PhysicalMemory& mem = machine->memory();
-      if (old && lfb_mapped) mem.unmap(*old, vga->vram_size());
-      lfb_mapped = false;
-      if (now) {
-        mem.map_mmio(*now, vga->vram_size(), &vga->lfb());
-        lfb_base = *now;
-        lfb_mapped = true;
-      }
-    });
-    m.pci().add(2, 0, vga_pci.get());
   }
+  uint32_t lfb_base() { return machine->vga_pci().bar_address(VgaPci::kFramebufferBar); }
 };
 
 unsigned width(uint8_t bits) {
@@ -104,15 +89,17 @@ uint16_t pick_port(fuzz::FuzzInput& in) {
   return in.u16();
 }
 
-uint32_t pick_address(fuzz::FuzzInput& in, const Rig& rig) {
+uint32_t pick_address(fuzz::FuzzInput& in, Rig& rig) {
   uint8_t sel = in.u8();
   switch (sel & 7) {
     case 0: case 1: case 2:
       return Vga::kLegacyBase + (in.u32() % Vga::kLegacySize);
     case 3: case 4:
-      return (rig.lfb_mapped ? rig.lfb_base : kLfbDefault) + in.u32() % (kVramBytes + 8);
+      return (rig.lfb_base() ? rig.lfb_base() : kLfbDefault) + in.u32() % (kVramBytes + 8);
     case 5:
       return in.u32() % (rig.machine->memory().ram_size() + 4096);
+    case 6:
+      return rig.machine->vga_pci().bar_address(pci::kRomBar) + in.u32() % (128 * 1024);
     default:
       return in.u32();
   }
@@ -199,7 +186,6 @@ void run_program(Rig& rig, fuzz::FuzzInput& in) {
         uint8_t what = in.u8();
         if (what == 0xA5) {
           m.reset();
-          rig.vga->reset();
         } else if (what == 0x5A) {
           (void)m.pic().acknowledge();  // spurious INTA with nothing pending
         } else if (what < 0x40) {
@@ -213,19 +199,19 @@ void run_program(Rig& rig, fuzz::FuzzInput& in) {
     }
   }
   // Rendering reads VRAM through every index the registers hold.
-  std::vector<uint32_t> picture;
-  int w = 0, h = 0;
-  rig.vga->render(picture, w, h);
-  if (picture.size() != static_cast<size_t>(w) * static_cast<size_t>(h)) {
-    std::fprintf(stderr, "render: %zu pixels for %dx%d\n", picture.size(), w, h);
+  Framebuffer picture;
+  m.vga().render(picture);
+  if (picture.pixels.size() != static_cast<size_t>(picture.width) * static_cast<size_t>(picture.height)) {
+    std::fprintf(stderr, "render: %zu pixels for %dx%d\n", picture.pixels.size(), picture.width, picture.height);
     std::abort();
   }
-  (void)rig.vga->text_screen();
+  (void)m.vga().text_screen();
+  (void)m.vga().text_screen_utf8();
 }
 
 // Building a Machine costs milliseconds (its page tables cover 4 GiB), so one
 // rig is reused: each input starts from a machine reset, fresh disks and an
-// unmapped framebuffer, the state a guest sees after a reset.
+// unmapped BARs, the state a guest sees after a reset.
 Rig& rig() {
   static Rig* r = new Rig;
   return *r;
@@ -233,10 +219,7 @@ Rig& rig() {
 
 void fresh_state(Rig& rig) {
   Machine& m = *rig.machine;
-  m.reset();
-  rig.vga->reset();
-  if (rig.lfb_mapped) m.memory().unmap(rig.lfb_base, rig.vga->vram_size());
-  rig.lfb_mapped = false;
+  m.reset();  // also the PCI BARs: the framebuffer and ROM BAR are unmapped
   // Disks of awkward sizes: 16 sectors (CHS geometry degenerates), one
   // sector, and 20000 sectors on the secondary channel.
   m.attach_hard_disk(0, DiskImage::blank(16));
