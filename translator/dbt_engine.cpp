@@ -1,6 +1,7 @@
 #include "translator/dbt_engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -212,6 +213,11 @@ Block* DbtEngine::find_or_translate() {
 }
 
 Block* DbtEngine::translate(const BlockKey& key) {
+  struct Timer {  // adds the host time of this call to translation_ns
+    uint64_t& ns;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    ~Timer() { ns += uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()); }
+  } timer{cache_.stats().translation_ns};
   const uint8_t* bytes = mem_.host_ptr_read(key.phys);
   if (!bytes) return nullptr;  // MMIO or unmapped: the interpreter runs it
   const uint32_t eip = key.linear - key.cs_base;

@@ -186,6 +186,7 @@ std::string DbtStats::to_json() const {
     << ",\"tlb_flushes\":" << tlb_flushes << ",\"retired_native\":" << retired_native
     << ",\"retired_total\":" << retired_total << ",\"chained_exits\":" << chained_exits
     << ",\"sensitive_helper_calls\":" << sensitive_helper_calls << ",\"memory_slow_paths\":" << memory_slow_paths
+    << ",\"translation_ns\":" << translation_ns
     << ",\"top_fallbacks\":{";
   bool first = true;
   for (const auto& [name, count] : top_fallbacks(10)) {

@@ -86,6 +86,10 @@ TEST(BenchCli, QuickRunWritesTheReport) {
       EXPECT_LE(dbt[k].get<double>(), 1) << k;
     }
     EXPECT_GT(dbt["blocks_translated"].get<uint64_t>(), 0u);
+    // The translator times its translations: a share of the run, above 0.
+    ASSERT_TRUE(dbt["translation_share"].is_number());
+    EXPECT_GT(dbt["translation_share"].get<double>(), 0);
+    EXPECT_LT(dbt["translation_share"].get<double>(), 1);
     EXPECT_FALSE(w["engines"]["interp"]["runs"][0].contains("tc_hit_rate"));
     // interp/dbt is the ratio of the two medians; no QEMU or native here.
     double want = w["engines"]["interp"]["wall_seconds"]["median"].get<double>() /
