@@ -168,3 +168,22 @@ TEST(StatsIntervalCli, WritesASeries) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BenchCli, ProgressLineAndTimeoutKill) {
+  // The full int_mix ROM runs for seconds; --timeout 1 kills it, so the run
+  // fails (and gets no time), after the progress line has been drawn a few
+  // times (every quarter second) with the child's MIPS.
+  Result r = popek("bench --workloads int_mix --engines dbt --timeout 1 --progress " + kRoms, "progress");
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("\r\033[K[1/1] int_mix dbt run 1  0."), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" MIPS"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("FAILED: int_mix dbt run 1: timed out (killed)"), std::string::npos) << r.out;
+  // --no-progress: no control sequences at all.
+  Result q = popek("bench --workloads int_mix --engines dbt --timeout 0.3 --no-progress " + kRoms, "noprogress");
+  EXPECT_EQ(q.status, 1);
+  EXPECT_EQ(q.err.find('\r'), std::string::npos) << q.err;
+}
+
+}  // namespace
