@@ -53,7 +53,7 @@ std::string tick_label(double v) {
   if (a >= 1e9) v /= 1e9, suffix = "G";
   else if (a >= 1e6) v /= 1e6, suffix = "M";
   else if (a >= 1e4) v /= 1e3, suffix = "k";
-  std::snprintf(buf, sizeof buf, "%.3g%s", v, suffix);
+  std::snprintf(buf, sizeof buf, "%.4g%s", v, suffix);  // 6000, not 6e+03
   return buf;
 }
 

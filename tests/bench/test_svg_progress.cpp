@@ -38,6 +38,7 @@ TEST(Svg, TickLabels) {
   EXPECT_EQ(popek::svg::tick_label(0.25), "0.25");
   EXPECT_EQ(popek::svg::tick_label(20000), "20k");
   EXPECT_EQ(popek::svg::tick_label(5000000), "5M");
+  EXPECT_EQ(popek::svg::tick_label(6000), "6000");
 }
 
 TEST(Svg, ChartsAreStandaloneSvg) {
