@@ -68,14 +68,18 @@ main32:
         PUTS 10
         CHECK eax, 0x34, "read-back status: lo/hi access, mode 2"
 
-        ; the counter moves: two latched reads differ
+        ; the counter moves: two latched reads differ. With a period of 119
+        ; ticks, a spin that happens to last a whole number of periods reads
+        ; the same value again, so try four different spin lengths.
+        mov esi, 2000
+.sample:
         mov al, 0x00
         out 0x43, al
         in al, 0x40
         mov bl, al
         in al, 0x40
         mov bh, al
-        mov ecx, 2000
+        mov ecx, esi
 .spin:  loop .spin
         mov al, 0x00
         out 0x43, al
@@ -85,6 +89,9 @@ main32:
         mov dh, al
         cmp bx, dx
         jne .moving
+        add esi, 713
+        cmp esi, 2000 + 4 * 713
+        jb .sample
         FAIL "PIT channel 0 count did not change"
 .moving:
         PUTS "PIT counts down", 10

@@ -34,6 +34,16 @@ std::string g_firmware;
 // block metadata, interpreter decode cache, allocator slack).
 constexpr uint64_t kRssAllowanceKb = 160 * 1024;
 
+// Under AddressSanitizer RSS says nothing about Popek: freed memory sits in
+// ASan's quarantine and every allocation has shadow memory. The sanitizer
+// build still runs the storm (for ASan and UBSan reports); the bounds are
+// checked in the release build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRssIsMeaningful = false;
+#else
+constexpr bool kRssIsMeaningful = true;
+#endif
+
 uint64_t status_kb(const char* field) {
   std::ifstream f("/proc/self/status");
   std::string line;
@@ -92,6 +102,10 @@ TEST(ResourceLimits, StormKeepsRssBounded) {
               passes, (unsigned long long)baseline, (unsigned long long)after_first, (unsigned long long)last,
               (unsigned long long)peak, m.engine()->stats_json().substr(0, 300).c_str());
   EXPECT_GE(passes, 2u) << "the storm did not run through its phases";
+  if (!kRssIsMeaningful) {
+    std::printf("storm: RSS bounds not checked under AddressSanitizer (checked in the release build)\n");
+    return;
+  }
   EXPECT_LE(peak - baseline, ram_kb + kRssAllowanceKb);
   // Later storm passes reuse what the first allocated.
   EXPECT_LE(last, after_first + 16 * 1024);
