@@ -10,7 +10,7 @@ PACKAGES=(
   libunicorn-dev gcc-multilib g++-multilib
   libcli11-dev nlohmann-json3-dev libpng-dev
   qemu-system-x86 seabios
-  xorriso memtest86+
+  xorriso memtest86+ cpio
   xvfb xdotool x11-apps libx11-dev
   clang-14 libclang-rt-14-dev
   libxml2-dev chromium
