@@ -1,4 +1,5 @@
 #include "devices/cdrom_image.h"
+#include "devices/disk_image.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -11,21 +12,6 @@
 namespace popek {
 
 namespace {
-// pread the whole range, retrying short reads and EINTR. errno is 0 after a
-// read that ran into the end of the file.
-bool pread_all(int fd, uint8_t* buffer, size_t length, off_t offset) {
-  errno = 0;
-  while (length > 0) {
-    ssize_t n = ::pread(fd, buffer, length, offset);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    buffer += n;
-    length -= static_cast<size_t>(n);
-    offset += n;
-  }
-  return true;
-}
-
 std::string io_error_text() { return errno ? std::strerror(errno) : "unexpected end of file"; }
 }  // namespace
 

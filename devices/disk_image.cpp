@@ -10,8 +10,6 @@
 
 namespace popek {
 
-namespace {
-// pread/pwrite the whole range, retrying short transfers and EINTR.
 bool pread_all(int fd, uint8_t* buffer, size_t length, off_t offset) {
   errno = 0;  // a short read at end of file leaves errno alone
   while (length > 0) {
@@ -36,7 +34,6 @@ bool pwrite_all(int fd, const uint8_t* buffer, size_t length, off_t offset) {
   }
   return true;
 }
-}  // namespace
 
 DiskImage::DiskImage(std::string path, Mode mode, int fd, uint64_t sectors)
     : path_(std::move(path)), mode_(mode), fd_(fd), sectors_(sectors) {}

@@ -20,7 +20,15 @@
 #include <string>
 #include <unordered_map>
 
+#include <sys/types.h>
+
 namespace popek {
+
+// pread/pwrite the whole range, retrying short transfers and EINTR. After a
+// failed pread, errno is 0 if the read ran into the end of the file.
+// Shared by the disk and CD-ROM images.
+bool pread_all(int fd, uint8_t* buffer, size_t length, off_t offset);
+bool pwrite_all(int fd, const uint8_t* buffer, size_t length, off_t offset);
 
 class DiskImage {
  public:
