@@ -25,27 +25,8 @@ section .text32
 bits 32
 main32:
         cli
-        ; master: ICW1 edge+ICW4, ICW2 base 0x20, ICW3 slave on IR2, ICW4 8086
-        mov al, 0x11
-        out 0x20, al
-        mov al, 0x20
-        out 0x21, al
-        mov al, 0x04
-        out 0x21, al
-        mov al, 0x01
-        out 0x21, al
-        ; slave: base 0x28, cascade identity 2
-        mov al, 0x11
-        out 0xa0, al
-        mov al, 0x28
-        out 0xa1, al
-        mov al, 0x02
-        out 0xa1, al
-        mov al, 0x01
-        out 0xa1, al
-        mov al, 0xff            ; everything masked for now
-        out 0xa1, al
-        out 0x21, al
+        ; both 8259s: vectors 0x20/0x28, slave on IR2, everything masked for now
+        PIC_INIT_MASKED
         SETGATE 0x20, SEL_CODE32, irq0_handler, GATE_INT32
         mov dword [TICKS], 0
 

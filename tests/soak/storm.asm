@@ -55,25 +55,7 @@ main32:
         SETGATE 14, SEL_CODE32, pf_handler, GATE_INT32
         SETGATE 0x20, SEL_CODE32, irq0_handler, GATE_INT32
         ; PICs: vectors 0x20/0x28, everything masked but IRQ0 later.
-        mov al, 0x11
-        out 0x20, al
-        mov al, 0x20
-        out 0x21, al
-        mov al, 0x04
-        out 0x21, al
-        mov al, 0x01
-        out 0x21, al
-        mov al, 0x11
-        out 0xa0, al
-        mov al, 0x28
-        out 0xa1, al
-        mov al, 0x02
-        out 0xa1, al
-        mov al, 0x01
-        out 0xa1, al
-        mov al, 0xff
-        out 0xa1, al
-        out 0x21, al
+        PIC_INIT_MASKED
 
 pass:
         ; 1. SMC / footprint storm.
