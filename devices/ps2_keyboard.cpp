@@ -236,6 +236,8 @@ void Ps2Keyboard::receive(uint8_t byte) {
   // A command byte (0xED and up) always starts a new command, even when a
   // parameter was expected.
   pending_ = Pending::None;
+  // Commands answered by more (or other) than a plain ACK return early; the
+  // rest fall through to the one ACK after the switch.
   switch (byte) {
     case 0xFF:  // reset
       reset();
@@ -244,37 +246,25 @@ void Ps2Keyboard::receive(uint8_t byte) {
     case 0xFE:  // resend
       respond({last_sent_});
       return;
-    case 0xF6:  // set defaults
-      set_defaults();
-      send({kPs2Ack});
-      return;
-    case 0xF5:  // disable scanning (and set defaults)
-      set_defaults();
-      scanning_ = false;
-      send({kPs2Ack});
-      return;
-    case 0xF4:  // enable scanning
-      scanning_ = true;
-      send({kPs2Ack});
-      return;
-    case 0xF3:
-      pending_ = Pending::Typematic;
-      send({kPs2Ack});
-      return;
-    case 0xED:
-      pending_ = Pending::Leds;
-      send({kPs2Ack});
-      return;
-    case 0xF0:
-      pending_ = Pending::ScancodeSet;
-      send({kPs2Ack});
-      return;
     case 0xF2:  // identify: MF2 keyboard
       send({kPs2Ack, 0xAB, 0x83});
       return;
     case 0xEE:  // echo
       send({0xEE});
       return;
+    case 0xF6:  // set defaults
+      set_defaults();
+      break;
+    case 0xF5:  // disable scanning (and set defaults)
+      set_defaults();
+      scanning_ = false;
+      break;
+    case 0xF4:  // enable scanning
+      scanning_ = true;
+      break;
+    case 0xF3: pending_ = Pending::Typematic; break;
+    case 0xED: pending_ = Pending::Leds; break;
+    case 0xF0: pending_ = Pending::ScancodeSet; break;
     case 0xF7:
     case 0xF8:
     case 0xF9:
@@ -283,13 +273,13 @@ void Ps2Keyboard::receive(uint8_t byte) {
     case 0xFC:
     case 0xFD:
       ignored("ps2 keyboard: set-3 key type command ignored");
-      send({kPs2Ack});
-      return;
+      break;
     default:
       ignored("ps2 keyboard: unknown command");
       send({kPs2Resend});
       return;
   }
+  send({kPs2Ack});
 }
 
 void Ps2Keyboard::key_event(KeyCode key, bool pressed) {

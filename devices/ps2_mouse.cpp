@@ -150,6 +150,8 @@ void Ps2Mouse::receive(uint8_t byte) {
       return;
     }
   }
+  // Commands answered by more (or other) than a plain ACK return early; the
+  // rest fall through to the one ACK after the switch.
   switch (byte) {
     case 0xFF:  // reset
       reset();
@@ -158,36 +160,8 @@ void Ps2Mouse::receive(uint8_t byte) {
     case 0xFE:  // resend
       respond({last_sent_});
       return;
-    case 0xF6:  // set defaults
-      set_defaults();
-      dx_ = dy_ = dz_ = 0;
-      send({kPs2Ack});
-      return;
-    case 0xF5:  // disable reporting
-      reporting_ = false;
-      send({kPs2Ack});
-      return;
-    case 0xF4:  // enable reporting
-      reporting_ = true;
-      dx_ = dy_ = dz_ = 0;
-      send({kPs2Ack});
-      return;
-    case 0xF3:
-      pending_ = Pending::SampleRate;
-      send({kPs2Ack});
-      return;
     case 0xF2:  // get device ID
       send({kPs2Ack, id_});
-      return;
-    case 0xF0:  // remote mode
-      remote_ = true;
-      dx_ = dy_ = dz_ = 0;
-      send({kPs2Ack});
-      return;
-    case 0xEA:  // stream mode
-      remote_ = false;
-      dx_ = dy_ = dz_ = 0;
-      send({kPs2Ack});
       return;
     case 0xEB: {  // read data
       uint8_t p[4];
@@ -200,14 +174,6 @@ void Ps2Mouse::receive(uint8_t byte) {
       notify();
       return;
     }
-    case 0xEE:  // wrap mode
-      wrap_ = true;
-      send({kPs2Ack});
-      return;
-    case 0xEC:  // reset wrap mode
-      wrap_ = false;
-      send({kPs2Ack});
-      return;
     case 0xE9: {  // status request
       const uint8_t status = static_cast<uint8_t>(
           (remote_ ? 0x40 : 0) | (reporting_ ? 0x20 : 0) | (scaling21_ ? 0x10 : 0) |
@@ -216,23 +182,32 @@ void Ps2Mouse::receive(uint8_t byte) {
       send({kPs2Ack, status, resolution_, rate_});
       return;
     }
-    case 0xE8:
-      pending_ = Pending::Resolution;
-      send({kPs2Ack});
-      return;
-    case 0xE7:
-      scaling21_ = true;
-      send({kPs2Ack});
-      return;
-    case 0xE6:
-      scaling21_ = false;
-      send({kPs2Ack});
-      return;
+    case 0xF6:  // set defaults
+      set_defaults();
+      dx_ = dy_ = dz_ = 0;
+      break;
+    case 0xF5: reporting_ = false; break;  // disable reporting
+    case 0xF4:  // enable reporting
+      reporting_ = true;
+      dx_ = dy_ = dz_ = 0;
+      break;
+    case 0xF3: pending_ = Pending::SampleRate; break;
+    case 0xF0:  // remote mode
+    case 0xEA:  // stream mode
+      remote_ = byte == 0xF0;
+      dx_ = dy_ = dz_ = 0;
+      break;
+    case 0xEE: wrap_ = true; break;   // wrap mode
+    case 0xEC: wrap_ = false; break;  // reset wrap mode
+    case 0xE8: pending_ = Pending::Resolution; break;
+    case 0xE7: scaling21_ = true; break;   // scaling 2:1
+    case 0xE6: scaling21_ = false; break;  // scaling 1:1
     default:
       ignored("ps2 mouse: unknown command");
       send({kPs2Resend});
       return;
   }
+  send({kPs2Ack});
 }
 
 }  // namespace popek
