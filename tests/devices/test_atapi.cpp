@@ -17,9 +17,12 @@
 #include "devices/atapi_cdrom.h"
 #include "devices/cdrom_image.h"
 #include "devices/ide.h"
+#include "tests/devices/temp_image.h"
 
 namespace popek {
 namespace {
+
+using test::TempFile;
 
 constexpr uint32_t kSectors = 40;
 constexpr uint16_t kBase = 0x170;
@@ -30,31 +33,10 @@ constexpr uint16_t kData = kBase + 0, kError = kBase + 1, kReason = kBase + 2, k
 // Sector s, byte i = (s * 13 + i) & 0xFF, with the sector number in bytes
 // 0-3; sector 16 carries an ISO 9660 volume descriptor identifier.
 std::vector<uint8_t> disc(uint32_t sectors) {
-  std::vector<uint8_t> bytes(size_t{sectors} * 2048);
-  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>((i / 2048) * 13 + i % 2048);
-  for (uint32_t s = 0; s < sectors; ++s)
-    for (int b = 0; b < 4; ++b) bytes[size_t{s} * 2048 + b] = static_cast<uint8_t>(s >> (8 * b));
+  std::vector<uint8_t> bytes = test::patterned_sectors(sectors, 2048, 13);
   if (sectors > 16) std::memcpy(&bytes[16 * 2048 + 1], "CD001", 5);
   return bytes;
 }
-
-class TempFile {
- public:
-  explicit TempFile(const std::vector<uint8_t>& bytes) {
-    char name[] = "/tmp/popek_atapi_XXXXXX";
-    int fd = ::mkstemp(name);
-    path_ = name;
-    if (fd >= 0) {
-      EXPECT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-      ::close(fd);
-    }
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 using Packet = std::vector<uint8_t>;
 

@@ -10,41 +10,14 @@
 #include <vector>
 
 #include "devices/disk_image.h"
+#include "tests/devices/temp_image.h"
 
 namespace popek {
 namespace {
 
-// A temporary file with `bytes` of content, removed at scope exit.
-class TempFile {
- public:
-  explicit TempFile(const std::vector<uint8_t>& bytes) {
-    char name[] = "/tmp/popek_disk_XXXXXX";
-    int fd = ::mkstemp(name);
-    path_ = name;
-    if (fd >= 0) {
-      if (!bytes.empty()) {
-        EXPECT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-      }
-      ::close(fd);
-    }
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
-  std::vector<uint8_t> contents() const {
-    std::ifstream in(path_, std::ios::binary);
-    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-  }
-
- private:
-  std::string path_;
-};
-
+using test::TempFile;
 // Sector s is filled with bytes (s * 7 + i) & 0xFF.
-std::vector<uint8_t> patterned(uint32_t sectors) {
-  std::vector<uint8_t> bytes(size_t{sectors} * 512);
-  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>((i / 512) * 7 + i % 512);
-  return bytes;
-}
+std::vector<uint8_t> patterned(uint32_t sectors) { return test::patterned_sectors(sectors, 512, 7, false); }
 
 TEST(DiskImage, RejectsSizeNotMultipleOf512WithTheFileName) {
   TempFile file(std::vector<uint8_t>(1000, 0));

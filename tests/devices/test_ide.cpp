@@ -15,43 +15,15 @@
 #include "devices/ata_disk.h"
 #include "devices/disk_image.h"
 #include "devices/ide.h"
+#include "tests/devices/temp_image.h"
 
 namespace popek {
 namespace {
 
 constexpr uint32_t kSectors = 2048;  // 1 MiB: default geometry 2 x 16 x 63
 
-// Sector s, byte i holds (s * 7 + i) & 0xFF, and the first four bytes the
-// sector number, so every sector is distinct.
-std::vector<uint8_t> patterned(uint32_t sectors) {
-  std::vector<uint8_t> bytes(size_t{sectors} * 512);
-  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>((i / 512) * 7 + i % 512);
-  for (uint32_t s = 0; s < sectors; ++s)
-    for (int b = 0; b < 4; ++b) bytes[size_t{s} * 512 + b] = static_cast<uint8_t>(s >> (8 * b));
-  return bytes;
-}
-
-class TempImage {
- public:
-  explicit TempImage(const std::vector<uint8_t>& bytes) {
-    char name[] = "/tmp/popek_ide_XXXXXX";
-    int fd = ::mkstemp(name);
-    path_ = name;
-    if (fd >= 0) {
-      EXPECT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-      ::close(fd);
-    }
-  }
-  ~TempImage() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
-  std::vector<uint8_t> contents() const {
-    std::ifstream in(path_, std::ios::binary);
-    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-  }
-
- private:
-  std::string path_;
-};
+using TempImage = test::TempFile;
+std::vector<uint8_t> patterned(uint32_t sectors) { return test::patterned_sectors(sectors); }
 
 class IdeTest : public ::testing::Test {
  protected:
