@@ -102,6 +102,17 @@ short_idtr: dw 0x50*8-1
 full_idtr:  dw IDT_LIMIT
             dd IDT_BASE
 
+; SAVE_FRAME dest, n: copies the n dwords above the saved EAX ([esp+4]...)
+; to dest... (clobbers EAX, which the handler has pushed).
+%macro SAVE_FRAME 2
+%assign i 0
+%rep %2
+        mov eax, [esp+4+4*i]
+        mov [%1+4*i], eax
+%assign i i+1
+%endrep
+%endmacro
+
 ; interrupt/trap handlers: record ESP, EFLAGS, frame, SS
 h_trap:
         push eax
@@ -117,16 +128,7 @@ h_int:
         pushfd
         pop eax
         mov [R+4], eax
-        mov eax, [esp+4]
-        mov [R+8], eax
-        mov eax, [esp+8]
-        mov [R+12], eax
-        mov eax, [esp+12]
-        mov [R+16], eax
-        mov eax, [esp+16]
-        mov [R+20], eax
-        mov eax, [esp+20]
-        mov [R+24], eax
+        SAVE_FRAME R+8, 5               ; EIP, CS, EFLAGS, ESP, SS
         xor eax, eax
         mov ax, ss
         mov [R+28], eax
@@ -139,18 +141,7 @@ callg_target:
         xor eax, eax
         mov ax, cs
         mov [R+0x60], eax
-        mov eax, [esp+4]
-        mov [R+0x64], eax
-        mov eax, [esp+8]
-        mov [R+0x68], eax
-        mov eax, [esp+12]
-        mov [R+0x6C], eax
-        mov eax, [esp+16]
-        mov [R+0x70], eax
-        mov eax, [esp+20]
-        mov [R+0x74], eax
-        mov eax, [esp+24]
-        mov [R+0x78], eax
+        SAVE_FRAME R+0x64, 6            ; EIP, CS, 2 params, ESP, SS
         pop eax
         retf 8
 
