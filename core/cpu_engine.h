@@ -27,6 +27,9 @@ class CpuEngine {
   virtual void after_reset() = 0;
   // Engine counters as a JSON object text ("{}" when there are none).
   virtual std::string stats_json() const { return "{}"; }
+  // The engine's own consistency checks (the translation cache's): the
+  // problems, one per line; empty when there are none or nothing to check.
+  virtual std::string self_check() { return {}; }
   virtual const char* name() const = 0;
 };
 

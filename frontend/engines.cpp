@@ -1,11 +1,19 @@
 #include "frontend/engines.h"
 
+#include <cstdio>
+
 #include "translator/dbt_engine.h"
 #include "translator/verify_engine.h"
 
 namespace popek {
 
 namespace {
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
 
 class DbtCpuEngine : public CpuEngine {
  public:
@@ -24,6 +32,7 @@ class DbtCpuEngine : public CpuEngine {
   uint64_t retired() const override { return dbt_.retired(); }
   void after_reset() override { dbt_.flush(); }
   std::string stats_json() const override { return dbt_.stats().to_json(); }
+  std::string self_check() override { return join_lines(dbt_.check_cache()); }
   const char* name() const override { return "dbt"; }
   dbt::DbtEngine& dbt() { return dbt_; }
 
@@ -51,6 +60,7 @@ class VerifyCpuEngine : public CpuEngine {
   uint64_t retired() const override { return const_cast<dbt::VerifyEngine&>(verify_).dbt().retired(); }
   void after_reset() override { verify_.resync(); }
   std::string stats_json() const override { return const_cast<dbt::VerifyEngine&>(verify_).dbt().stats().to_json(); }
+  std::string self_check() override { return join_lines(verify_.dbt().check_cache()); }
   const char* name() const override { return "verify"; }
 
  private:
@@ -69,15 +79,23 @@ const char* engine_name(EngineKind kind) {
 }
 
 void install_engine(Machine& machine, EngineKind kind, std::function<void(const std::string&)> block_trace,
-                    size_t cache_bytes) {
+                    size_t cache_bytes, dbt::WxMode wx, bool check_cache) {
   dbt::DbtOptions dbt_options;
   if (cache_bytes) dbt_options.cache_bytes = cache_bytes;
+  dbt_options.wx = wx;
+  dbt_options.check_cache = check_cache;
+  auto note_wx = [wx](dbt::DbtEngine& e) {
+    if (e.wx_mode() != wx)
+      std::fprintf(stderr, "popek: --tc-wx %s is not available here (memfd_create or its mapping failed); using %s\n",
+                   dbt::to_string(wx), dbt::to_string(e.wx_mode()));
+  };
   switch (kind) {
     case EngineKind::Interp:
       machine.set_engine(nullptr);
       break;
     case EngineKind::Dbt: {
       auto e = std::make_unique<DbtCpuEngine>(machine.interpreter(), dbt_options);
+      note_wx(e->dbt());
       if (block_trace) e->dbt().set_block_trace(std::move(block_trace));
       machine.set_engine(std::move(e));
       break;

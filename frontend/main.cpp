@@ -169,7 +169,9 @@ int main(int argc, char** argv) {
   }
   std::function<void(const std::string&)> block_trace;
   if (o.trace_blocks) block_trace = [](const std::string& text) { std::fputs(text.c_str(), stderr); };
-  install_engine(machine, o.engine, std::move(block_trace), size_t(o.tc_size_mib * 1024 * 1024));
+  dbt::WxMode wx = dbt::WxMode::Dual;
+  dbt::parse_wx_mode(o.tc_wx, wx);  // checked by parse_options
+  install_engine(machine, o.engine, std::move(block_trace), size_t(o.tc_size_mib * 1024 * 1024), wx, o.tc_check);
   RunLimits limits;
   limits.max_instructions = o.max_instructions;
   limits.timeout_seconds = o.timeout_seconds;
@@ -243,6 +245,12 @@ int main(int argc, char** argv) {
     }
   }
   if (output_failed) return 2;
+  if (o.tc_check && out.reason != StopReason::EngineFailure && machine.engine()) {
+    if (const std::string problems = machine.engine()->self_check(); !problems.empty()) {
+      std::fprintf(stderr, "popek: --tc-check: the translation cache is inconsistent at exit:\n%s\n", problems.c_str());
+      return 3;
+    }
+  }
 
   const CpuState& cpu = machine.cpu();
   switch (out.reason) {

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sys/stat.h>
 
+#include "translator/code_region.h"
+
 namespace popek {
 
 bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
@@ -113,6 +115,12 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_option("--stats-interval", o.stats_interval,
                  "With --stats: add a time series of the counters sampled every N retired instructions");
   app.add_option("--tc-size", o.tc_size_mib, "Translation cache size in MiB (0.0625 to 1024; default 32)");
+  app.add_option("--tc-wx", o.tc_wx,
+                 "Translation cache W^X: dual (two views of one memfd, default), mprotect (toggle on each write) "
+                 "or off (read-write-execute; for measuring the cost)");
+  app.add_flag("--tc-check", o.tc_check,
+               "Check the translation cache's consistency at every flush and at exit (debugging; exit status 3 "
+               "on a problem)");
   app.add_option("--progress-file", o.progress_path,
                  "Keep FILE updated with the retired instruction count and seconds (used by popek bench)");
   try {
@@ -152,6 +160,10 @@ ParseResult parse_options(int argc, const char* const* argv) {
   if (o.tc_size_mib != 0 && !(o.tc_size_mib >= 0.0625 && o.tc_size_mib <= 1024))
     return fail("--tc-size " + std::to_string(o.tc_size_mib) + ": the translation cache must be 0.0625 to 1024 MiB");
   if (o.tc_size_mib != 0 && o.engine == EngineKind::Interp) return fail("--tc-size needs --engine dbt or verify");
+  if (dbt::WxMode wx; !dbt::parse_wx_mode(o.tc_wx, wx))
+    return fail("--tc-wx " + o.tc_wx + ": expected dual, mprotect or off");
+  if (app.count("--tc-wx") && o.engine == EngineKind::Interp) return fail("--tc-wx needs --engine dbt or verify");
+  if (o.tc_check && o.engine == EngineKind::Interp) return fail("--tc-check needs --engine dbt or verify");
   if (o.kernel_path.empty() && (!o.initrd_path.empty() || !o.append.empty()))
     return fail(std::string(o.initrd_path.empty() ? "--append" : "--initrd") + " needs --kernel");
   if (!o.kernel_path.empty() && !o.bios_path.empty())

@@ -45,6 +45,8 @@ struct Options {
   std::string screenshot_dir = ".";  // --screenshot-dir: where the window's F12 saves PNGs
   uint64_t stats_interval = 0;  // --stats-interval N: add a series sampled every N instructions
   double tc_size_mib = 0;       // --tc-size MiB: translation cache size (0: the translator's default)
+  std::string tc_wx = "dual";   // --tc-wx dual|mprotect|off: how the translation cache keeps W^X
+  bool tc_check = false;        // --tc-check: check the translation cache at every flush and at exit
   std::string progress_path;    // --progress-file FILE: retired count and time, for popek bench
 };
 

@@ -20,7 +20,7 @@ DbtEngine::DbtEngine(Interpreter& interp, const DbtOptions& options)
       mem_(interp.mem),
       clock_(interp.clock),
       options_(options),
-      cache_(options.cache_bytes),
+      cache_(options.cache_bytes, options.wx),
       builder_(options.max_block_insns) {
   init();
 }
@@ -33,7 +33,7 @@ DbtEngine::DbtEngine(CpuState& cpu, PhysicalMemory& mem, IoBus& io, VirtualClock
       mem_(mem),
       clock_(clock),
       options_(options),
-      cache_(options.cache_bytes),
+      cache_(options.cache_bytes, options.wx),
       builder_(options.max_block_insns) {
   init();
 }
@@ -69,6 +69,14 @@ DbtEngine::~DbtEngine() {
 }
 
 void DbtEngine::flush() {
+  if (options_.check_cache && !check_failed_) {
+    std::vector<std::string> problems = check_cache();
+    if (!problems.empty()) {
+      check_failed_ = true;
+      last_error_ = "translation cache check at a flush: " + problems[0];
+      if (problems.size() > 1) last_error_ += " (and " + std::to_string(problems.size() - 1) + " more)";
+    }
+  }
   pending_chain_ = nullptr;
   pending_indirect_ = false;
   clear_indirect_cache();
@@ -290,11 +298,31 @@ const Block* DbtEngine::block_at_current() {
   return find_or_translate();
 }
 
+std::vector<std::string> DbtEngine::check_cache() const {
+  CacheCheckInput in;
+  in.routines = {{rt_.exit_spill, "exit_spill"},
+                 {rt_.exit_nospill, "exit_nospill"},
+                 {rt_.fallback, "fallback"},
+                 {rt_.tlb_fill, "tlb_fill"},
+                 {rt_.ib_miss, "ib_miss"}};
+  CacheCheckInput::IndirectTable ib{"indirect-branch cache", {}, {rt_.ib_miss}};
+  for (const IndirectEntry& e : ctx_->ib) ib.entries.emplace_back(e.eip, e.code);
+  in.tables.push_back(std::move(ib));
+  std::vector<std::string> problems = cache_.check(in);
+  if (ctx_->ib_miss_code != reinterpret_cast<const void*>(rt_.ib_miss))
+    problems.push_back("the context's ib_miss_code is not the ib_miss routine");
+  return problems;
+}
+
 // ---------------------------------------------------------------- dispatch
 
 DbtRunResult DbtEngine::run(uint64_t max_steps, const std::function<bool()>& should_stop) {
   DbtRunResult r;
   while (r.steps < max_steps) {
+    if (check_failed_) {
+      r.stop = DbtStop::HostError;
+      break;
+    }
     if (should_stop && should_stop()) {
       r.stop = DbtStop::Requested;
       break;

@@ -38,6 +38,9 @@ struct DbtOptions {
   size_t cache_bytes = TranslationCache::kDefaultCodeBytes;
   bool chain_blocks = true;  // patch direct exits to their targets (same guest page)
   unsigned max_block_insns = BlockBuilder::kDefaultMaxInsns;
+  WxMode wx = WxMode::Dual;  // how the translation cache keeps W^X (code_region.h)
+  // Run check_cache() before every flush; a problem stops the run (HostError).
+  bool check_cache = false;
 #ifdef NDEBUG
   bool validate_emission = false;  // asmjit's assembler validation
 #else
@@ -91,6 +94,14 @@ class DbtEngine {
   const DbtStats& stats() const { return cache_.stats(); }
   Interpreter& interpreter() { return interp_; }
   const std::string& last_error() const { return last_error_; }
+  // TranslationCache::check() with the run-time routines and the
+  // indirect-branch cache: the problems found, one line each (empty: none).
+  std::vector<std::string> check_cache() const;
+  // How the cache keeps W^X (Dual falls back to Mprotect without memfd).
+  WxMode wx_mode() const { return cache_.wx_mode(); }
+  // Read-only views for tests and tools.
+  const TranslationCache& cache() const { return cache_; }
+  const DbtContext& context() const { return *ctx_; }
 
   // The block for the current CS:EIP, translated if needed (tests, tracing).
   const Block* block_at_current();
@@ -169,6 +180,7 @@ class DbtEngine {
   std::string last_error_;
   std::function<void(const std::string&)> block_trace_;
   std::FILE* perf_map_ = nullptr;  // POPEK_PERF_MAP
+  bool check_failed_ = false;  // a check_cache() at a flush found problems (options_.check_cache)
   std::vector<uint32_t> tlb_filled_;  // kind * kTlbEntries + index of entries filled since the last flush
 };
 

@@ -2,6 +2,8 @@
 
 #include "translator/host_sequences.h"
 
+#include <vector>
+
 namespace popek::dbt {
 
 namespace {
@@ -92,10 +94,9 @@ bool emit_runtime_routines(TranslationCache& cache, FallbackHelperFn fallback_he
   if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return false;
   const size_t size = code.codeSize();
   if (size > cache.runtime_capacity()) return false;
-  {
-    CodeRegion::WriteScope w(cache.region());
-    code.copyFlattenedData(cache.runtime_area(), cache.runtime_capacity());
-  }
+  std::vector<uint8_t> bytes(size);
+  code.copyFlattenedData(bytes.data(), bytes.size());
+  cache.region().write(cache.runtime_area(), bytes.data(), bytes.size());
   out.enter = reinterpret_cast<EnterFn>(base + code.labelOffsetFromBase(enter));
   out.exit_spill = base + code.labelOffsetFromBase(exit_spill);
   out.exit_nospill = base + code.labelOffsetFromBase(exit_nospill);

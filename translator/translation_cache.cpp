@@ -2,8 +2,6 @@
 
 #include <Zydis/Zydis.h>
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstring>
 #include <new>
@@ -11,30 +9,17 @@
 
 namespace popek::dbt {
 
-CodeRegion::CodeRegion(size_t bytes) : size_(bytes) {
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  base_ = static_cast<uint8_t*>(p);
-}
-
-CodeRegion::~CodeRegion() {
-  if (base_) munmap(base_, size_);
-}
-
-TranslationCache::TranslationCache(size_t code_bytes)
-    : region_(kRuntimeBytes + code_bytes), fast_(kFastSlots, nullptr) {
-  block_area_ = region_.base() + kRuntimeBytes;
+TranslationCache::TranslationCache(size_t code_bytes, WxMode wx)
+    : region_(kRuntimeBytes, code_bytes, wx), fast_(kFastSlots, nullptr) {
+  block_area_ = region_.block_base();
   cursor_ = block_area_;
-  end_ = region_.base() + region_.size();
+  end_ = block_area_ + region_.block_bytes();
 }
 
 const uint8_t* TranslationCache::commit_code(const void* code, size_t size) {
   if (size > free_bytes()) return nullptr;
   uint8_t* dst = cursor_;
-  {
-    CodeRegion::WriteScope w(region_);
-    std::memcpy(dst, code, size);
-  }
+  region_.write(dst, code, size);
   // Keep blocks 16-byte aligned (the next block's base address is what the
   // emitter relocated against, so the padding is decided here, once).
   size_t padded = (size + 15) & ~size_t(15);
@@ -103,7 +88,7 @@ unsigned TranslationCache::invalidate_page(uint32_t phys_page) {
       if (Block* t = b->exits[i].chained_to) {
         auto& v = t->incoming;
         v.erase(std::remove(v.begin(), v.end(), &b->exits[i]), v.end());
-        b->exits[i].chained_to = nullptr;
+        unchain(b->exits[i]);  // no stale jump to another block stays in dead code
       }
     --live_blocks_;
     ++n;
@@ -114,25 +99,19 @@ unsigned TranslationCache::invalidate_page(uint32_t phys_page) {
 }
 
 void TranslationCache::chain(ExitStub& stub, Block& target) {
-  uint8_t* site = const_cast<uint8_t*>(stub.block->code) + stub.patch_offset;
+  const uint8_t* site = stub.block->code + stub.patch_offset;
   const int64_t rel = reinterpret_cast<int64_t>(target.code) - reinterpret_cast<int64_t>(site + 4);
   const int32_t rel32 = static_cast<int32_t>(rel);
-  {
-    CodeRegion::WriteScope w(region_);
-    std::memcpy(site, &rel32, 4);
-  }
+  region_.write(site, &rel32, 4);
   stub.chained_to = &target;
   target.incoming.push_back(&stub);
   ++stats_.chain_patches;
 }
 
 void TranslationCache::unchain(ExitStub& stub) {
-  uint8_t* site = const_cast<uint8_t*>(stub.block->code) + stub.patch_offset;
+  const uint8_t* site = stub.block->code + stub.patch_offset;
   const int32_t zero = 0;
-  {
-    CodeRegion::WriteScope w(region_);
-    std::memcpy(site, &zero, 4);
-  }
+  region_.write(site, &zero, 4);
   stub.chained_to = nullptr;
   ++stats_.chain_unpatches;
 }

@@ -9,9 +9,10 @@
 // a miss rather than stale code. A page index lists the blocks of each
 // physical page for self-modifying-code invalidation.
 //
-// W^X: the region is mapped read-write-execute today. Every write to it goes
-// through CodeRegion::WriteScope, so a later change to dual mapping or
-// mprotect toggling touches only CodeRegion.
+// W^X: the region (CodeRegion, code_region.h) is never writable and
+// executable in one mapping. Every address here (Block::code, the areas,
+// next_code_address) is in the execute view; every write to the region goes
+// through CodeRegion::write(), which copies through the write view.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +20,8 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "translator/code_region.h"
 
 namespace popek::dbt {
 
@@ -132,35 +135,26 @@ struct DbtStats {
   std::string to_json() const;
 };
 
-class CodeRegion {
- public:
-  explicit CodeRegion(size_t bytes);
-  ~CodeRegion();
-  CodeRegion(const CodeRegion&) = delete;
-  CodeRegion& operator=(const CodeRegion&) = delete;
-
-  uint8_t* base() const { return base_; }
-  size_t size() const { return size_; }
-  bool contains(const void* p) const {
-    auto* b = static_cast<const uint8_t*>(p);
-    return b >= base_ && b < base_ + size_;
-  }
-
-  // Brackets every write to the region (copying code in, patching jumps).
-  class WriteScope {
-   public:
-    explicit WriteScope(CodeRegion& r) : region_(r) { region_.begin_write(); }
-    ~WriteScope() { region_.end_write(); }
-
-   private:
-    CodeRegion& region_;
+// What TranslationCache::check() needs from its owner beyond the cache: the
+// run-time routine entries block code may branch to, and the engine's
+// tables of indirect targets (the indirect-branch cache, ...). New kinds of
+// jump targets are added here, as data, not as new checker code.
+struct CacheCheckInput {
+  struct Routine {
+    uint64_t address;
+    const char* name;
   };
-
- private:
-  void begin_write() {}
-  void end_write() {}
-  uint8_t* base_ = nullptr;
-  size_t size_ = 0;
+  struct IndirectTable {
+    const char* name;
+    std::vector<std::pair<uint32_t, const void*>> entries;  // guest EIP -> code
+    std::vector<uint64_t> allowed;  // non-block targets an entry may hold (the miss routine)
+  };
+  std::vector<Routine> routines;
+  std::vector<IndirectTable> tables;
+  bool decode_code = true;       // disassemble every block and check each branch target
+  bool allow_indirect_jumps = true;   // jmp reg/mem in block code (targets come from the tables)
+  bool allow_indirect_calls = false;  // call reg/mem in block code
+  size_t max_problems = 64;
 };
 
 class TranslationCache {
@@ -168,10 +162,10 @@ class TranslationCache {
   static constexpr size_t kDefaultCodeBytes = 32u << 20;
   static constexpr size_t kRuntimeBytes = 16u << 10;
 
-  explicit TranslationCache(size_t code_bytes = kDefaultCodeBytes);
+  explicit TranslationCache(size_t code_bytes = kDefaultCodeBytes, WxMode wx = WxMode::Dual);
 
-  // The run-time routine area at the start of the region.
-  uint8_t* runtime_area() { return region_.base(); }
+  // The run-time routine area (before the block area, a guard between).
+  uint8_t* runtime_area() { return region_.runtime_base(); }
   size_t runtime_capacity() const { return kRuntimeBytes; }
 
   // Where the next block's code will be placed, and the room left.
@@ -182,6 +176,8 @@ class TranslationCache {
   // copying nothing, if they do not fit (the caller flushes and retries).
   const uint8_t* commit_code(const void* code, size_t size);
   CodeRegion& region() { return region_; }
+  const CodeRegion& region() const { return region_; }
+  WxMode wx_mode() const { return region_.mode(); }
 
   // Finds a valid block; counts the lookup.
   Block* lookup(const BlockKey& key);
@@ -204,7 +200,18 @@ class TranslationCache {
   DbtStats& stats() { return stats_; }
   const DbtStats& stats() const { return stats_; }
 
+  // Walks the whole cache and returns its inconsistencies, one line each
+  // (empty: none): every block's code inside the used block area and
+  // disjoint from the others; every branch in it to its own instruction
+  // boundaries, a run-time routine entry, or (a direct exit's patched
+  // rel32) its own unchained exit or the entry of a valid block that lists
+  // the exit in `incoming`; the hash, page and fast indexes agreeing; no
+  // chained jump into an invalid block; every indirect-table entry a valid
+  // block's entry for that EIP or an allowed routine. (cache_check.cpp)
+  std::vector<std::string> check(const CacheCheckInput& in = {}) const;
+
  private:
+  friend struct TranslationCacheTestAccess;  // tests corrupt the index on purpose
   static uint32_t fast_slot(const BlockKey& k) {
     return (k.linear ^ (k.linear >> 12) ^ (uint32_t(k.mode) << 3)) & (kFastSlots - 1);
   }

@@ -182,3 +182,26 @@ TEST(Options, Icount) {
 
 }  // namespace
 }  // namespace popek
+
+namespace popek {
+namespace {
+
+TEST(Options, TranslationCacheWxAndCheck) {
+  ParseResult d = parse({"--bios", "x"});
+  ASSERT_TRUE(d.options);
+  EXPECT_EQ(d.options->tc_wx, "dual");
+  EXPECT_FALSE(d.options->tc_check);
+  for (const char* mode : {"dual", "mprotect", "off"}) {
+    ParseResult r = parse({"--bios", "x", "--tc-wx", mode, "--tc-check"});
+    ASSERT_TRUE(r.options) << r.message;
+    EXPECT_EQ(r.options->tc_wx, mode);
+    EXPECT_TRUE(r.options->tc_check);
+  }
+  expect_error(parse({"--bios", "x", "--tc-wx", "rwx"}), "--tc-wx rwx: expected dual, mprotect or off");
+  expect_error(parse({"--bios", "x", "--tc-wx", "off", "--engine", "interp"}), "--tc-wx needs --engine dbt");
+  expect_error(parse({"--bios", "x", "--tc-check", "--engine", "interp"}), "--tc-check needs --engine dbt");
+  ASSERT_TRUE(parse({"--bios", "x", "--tc-wx", "mprotect", "--engine", "verify"}).options);
+}
+
+}  // namespace
+}  // namespace popek

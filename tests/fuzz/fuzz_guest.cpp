@@ -267,6 +267,7 @@ struct Rig {
     dbt::DbtOptions o;
     o.cache_bytes = 4u << 20;
     o.validate_emission = true;
+    o.check_cache = true;  // also checked at every flush (a full cache mid-run)
     dbt = std::make_unique<dbt::DbtEngine>(dut.interp, o);
   }
 };
@@ -282,6 +283,12 @@ void check_cache(Rig& r) {
     fail("cache stats: " + std::to_string(st.hits) + " hits + " + std::to_string(st.misses) + " misses != " +
          std::to_string(st.lookups) + " lookups\n");
   if (st.chain_unpatches > st.chain_patches) fail("cache stats: more chain unpatches than patches\n");
+  // The cache's own walk of its index, chain links and code (cache_check.cpp).
+  if (std::vector<std::string> problems = r.dbt->check_cache(); !problems.empty()) {
+    std::string text;
+    for (const std::string& p : problems) text += p + "\n";
+    fail("translation cache check:\n" + text);
+  }
   // The block for the final CS:EIP (reused, or translated now) must hold the
   // bytes in memory: a stale translation surviving a code write shows here.
   // (Where EIP is unmapped or not executable there is no block.)
