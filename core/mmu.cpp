@@ -11,6 +11,7 @@ constexpr uint32_t P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80, G = 0x1
 void Mmu::flush(bool include_global) {
   for (Entry& e : tlb_)
     if (include_global || !(e.perms & kGlobal)) e = Entry{0, 0, 0};
+  if (hook_) hook_(hook_ctx_, include_global ? TlbInvalidation::All : TlbInvalidation::NonGlobal, 0);
 }
 
 void Mmu::invlpg(uint32_t linear) {
@@ -19,9 +20,15 @@ void Mmu::invlpg(uint32_t linear) {
   // Any address inside a 4 MiB page invalidates the whole page (SDM INVLPG).
   for (Entry& s : tlb_)
     if ((s.perms & kLarge) && s.tag && ((s.tag - 1) >> 10) == (linear >> 22)) s = Entry{0, 0, 0};
+  if (hook_) hook_(hook_ctx_, TlbInvalidation::Page, linear);
 }
 
 void Mmu::page_fault(uint32_t linear, bool present, AccessType type, bool user) {
+  // A page fault drops the TLB entries for the faulting address (SDM
+  // 4.10.4.1), global or not: a handler that makes a read-only page
+  // writable, or points it elsewhere (copy on write), may return without
+  // INVLPG and the retried access must see the new entry.
+  invlpg(linear);
   cpu_.cr2 = linear;
   uint32_t code = (present ? 1u : 0u) | (type == AccessType::Write ? 2u : 0u) | (user ? 4u : 0u);
   raise_fault(vec::PF, code);

@@ -11,6 +11,14 @@ namespace popek {
 
 enum class AccessType : uint8_t { Read = 0, Write = 1, Fetch = 2 };
 
+// What an invalidation of the TLB covers, as reported to the invalidation
+// hook (the translator's inline TLB mirrors every one of them).
+enum class TlbInvalidation : uint8_t {
+  NonGlobal,  // a CR3 load (MOV CR3, task switch): global pages survive
+  All,        // CR0.PG/PE/WP or CR4.PSE/PGE/PAE changed, reset, loaders
+  Page,       // INVLPG or a page fault at `linear`: that page (its whole 4 MiB page if large)
+};
+
 class Mmu {
  public:
   Mmu(CpuState& cpu, PhysicalMemory& mem) : cpu_(cpu), mem_(mem) { flush(true); }
@@ -32,6 +40,16 @@ class Mmu {
 
   void flush(bool include_global);
   void invlpg(uint32_t linear);
+  // Called after every flush(), invlpg() and page fault, with what they
+  // invalidated (`linear` only for Page). Other TLBs that cache this MMU's
+  // translations (the translator's inline TLB) follow it through the hook,
+  // so the interpreter stays the one place that decides when entries die.
+  using InvalidationHook = void (*)(void* ctx, TlbInvalidation what, uint32_t linear);
+  void set_invalidation_hook(InvalidationHook hook, void* ctx) {
+    hook_ = hook;
+    hook_ctx_ = ctx;
+  }
+  void* invalidation_hook_ctx() const { return hook_ctx_; }
   // True when translate(linear, type, user) would succeed from the TLB
   // alone: no walk, no accessed/dirty bit update, no fault. (The translator
   // fills its write entry beside a read entry only when the page is already
@@ -40,6 +58,20 @@ class Mmu {
     if (!(cpu_.cr0 & cr0::PG)) return true;
     const Entry& e = tlb_[(linear >> 12) % kEntries];
     return e.tag == (linear >> 12) + 1 && (e.perms & needed(type, user));
+  }
+
+  // Attributes of the cached translation of `linear`, valid right after a
+  // translate() of it succeeded: `global` when a CR3 load keeps it (a global
+  // page with CR4.PGE, or paging off: the identity map does not depend on
+  // CR3), `large` when it is a slice of a 4 MiB page.
+  struct CachedAttrs {
+    bool global = false, large = false;
+  };
+  CachedAttrs cached_attrs(uint32_t linear) const {
+    if (!(cpu_.cr0 & cr0::PG)) return {true, false};
+    const Entry& e = tlb_[(linear >> 12) % kEntries];
+    if (e.tag != (linear >> 12) + 1) return {};
+    return {(e.perms & kGlobal) != 0, (e.perms & kLarge) != 0};
   }
 
   uint64_t tlb_hits() const { return hits_; }
@@ -67,6 +99,8 @@ class Mmu {
   PhysicalMemory& mem_;
   Entry tlb_[kEntries];
   uint64_t hits_ = 0, misses_ = 0;
+  InvalidationHook hook_ = nullptr;
+  void* hook_ctx_ = nullptr;
 };
 
 }  // namespace popek

@@ -151,8 +151,6 @@ FallbackSite* Emission::new_site(unsigned k, uint8_t site_flags) {
   if (!(site_flags & site_flag::kMemorySlowPath)) choose_targeted_helper(gi, s);
   // A control transfer ends its block: whatever the interpreter did, leave.
   if (BlockBuilder::is_control_transfer(gi.cls)) s.flags |= site_flag::kControlTransfer | site_flag::kAlwaysExit;
-  if (gi.cls.sensitive() && gi.cls.group != InsnGroup::Flag && gi.cls.group != InsnGroup::Io)
-    s.flags |= site_flag::kFlushTlb;
   return &s;
 }
 

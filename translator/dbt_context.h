@@ -14,10 +14,11 @@ namespace popek::dbt {
 
 // One software TLB entry. `tag` is the linear page base (low 12 bits zero) or
 // kInvalidTag; `addend` turns a linear address on that page into a host
-// pointer: host = linear + addend.
+// pointer: host = linear + addend. `phys_page` (the physical page number) is
+// for the engine's bookkeeping; generated code does not read it.
 struct TlbEntry {
   uint32_t tag;
-  uint32_t pad;
+  uint32_t phys_page;
   int64_t addend;
 };
 static_assert(sizeof(TlbEntry) == 16, "the inline lookup scales the index by 16");
@@ -43,6 +44,16 @@ static_assert((kTlbEntries & (kTlbEntries - 1)) == 0);
 // (an i686 page or segment that is writable is also readable).
 enum class TlbKind : uint8_t { Read = 0, Write = 1 };
 constexpr unsigned kTlbKinds = 2;
+// Privilege of the accesses an entry was checked for: supervisor (CPL 0-2)
+// or user (CPL 3). A block's CPL is part of its mode key, so its code picks
+// the array at translation time and a CPL change never flushes the TLB.
+enum class TlbPrivilege : uint8_t { Supervisor = 0, User = 1 };
+constexpr unsigned kTlbPrivileges = 2;
+
+// The request generated code passes to the fill routine on a miss.
+constexpr uint32_t tlb_fill_request(TlbKind kind, TlbPrivilege priv, unsigned size) {
+  return uint32_t(kind) | (uint32_t(priv) << 1) | (size << 8);
+}
 
 // Why generated code returned to the dispatcher.
 enum class ExitReason : uint32_t {
@@ -75,7 +86,7 @@ struct DbtContext {
   // rights checks, or -1 when every access must take the slow path
   // (expand-down, not present, wrong rights). Indexed [TlbKind][SegReg].
   int64_t seg_limit[kTlbKinds][8];
-  TlbEntry tlb[kTlbKinds][kTlbEntries];
+  TlbEntry tlb[kTlbPrivileges][kTlbKinds][kTlbEntries];
   IndirectEntry ib[kIndirectEntries];
   // Statistics counted inline (cold fields, disp32): every block entry
   // (the budget check), and every inline indirect-cache lookup.

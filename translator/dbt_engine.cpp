@@ -41,8 +41,10 @@ DbtEngine::DbtEngine(CpuState& cpu, PhysicalMemory& mem, IoBus& io, VirtualClock
 void DbtEngine::init() {
   ctx_ = std::make_unique<DbtContext>();
   std::memset(ctx_.get(), 0, sizeof(DbtContext));
-  for (auto& kind : ctx_->tlb)
-    for (TlbEntry& e : kind) e = TlbEntry{kInvalidTag, 0, 0};  // flush_tlb() resets only filled entries
+  for (auto& priv : ctx_->tlb)
+    for (auto& kind : priv)
+      for (TlbEntry& e : kind) e = TlbEntry{kInvalidTag, 0, 0};  // flushes reset only filled entries
+  tlb_ = std::make_unique<InlineTlb>(ctx_->tlb);
   ctx_->engine = this;
   if (!emit_runtime_routines(cache_, &DbtEngine::fallback_helper, &DbtEngine::tlb_fill_helper,
                              options_.validate_emission, rt_))
@@ -60,12 +62,14 @@ void DbtEngine::init() {
   }
   flush_tlb();
   mem_.set_code_write_hook(&DbtEngine::code_write_hook, this);
+  interp_.mmu.set_invalidation_hook(&DbtEngine::mmu_invalidation_hook, this);
 }
 
 DbtEngine::~DbtEngine() {
   if (perf_map_) std::fclose(perf_map_);
   for (uint32_t page : cache_.code_pages()) mem_.unprotect_code_page(page);
   mem_.set_code_write_hook(nullptr, nullptr);
+  if (interp_.mmu.invalidation_hook_ctx() == this) interp_.mmu.set_invalidation_hook(nullptr, nullptr);
 }
 
 void DbtEngine::flush() {
@@ -80,9 +84,10 @@ void DbtEngine::flush() {
   pending_chain_ = nullptr;
   pending_indirect_ = false;
   clear_indirect_cache();
+  const bool map_current = snapshot_.map_generation == mem_.map_generation();
   for (uint32_t page : cache_.code_pages()) mem_.unprotect_code_page(page);
+  forget_own_map_change(map_current);
   cache_.flush();
-  flush_tlb();
 }
 
 // ---------------------------------------------------------------- mode and state
@@ -117,17 +122,66 @@ uint16_t DbtEngine::mode_key() const {
 }
 
 void DbtEngine::flush_tlb() {
-  // Only the entries filled since the last flush, unless that is most of
-  // the table (a CR3 reload per guest context switch stays cheap).
-  if (tlb_filled_.size() < kTlbKinds * kTlbEntries / 4) {
-    for (uint32_t i : tlb_filled_) ctx_->tlb[i / kTlbEntries][i % kTlbEntries] = TlbEntry{kInvalidTag, 0, 0};
-  } else {
-    for (auto& kind : ctx_->tlb)
-      for (TlbEntry& e : kind) e = TlbEntry{kInvalidTag, 0, 0};
-  }
-  tlb_filled_.clear();
+  tlb_->flush_all();
   ++cache_.stats().tlb_flushes;
   clear_indirect_cache();  // its entries were found through the old mappings
+}
+
+void DbtEngine::mmu_invalidation_hook(void* self, TlbInvalidation what, uint32_t linear) {
+  static_cast<DbtEngine*>(self)->on_mmu_invalidation(what, linear);
+}
+
+// The interpreter's MMU invalidated entries (MOV CRn, a task switch, INVLPG,
+// a page fault, a reset): drop the same ones here. An indirect-cache entry
+// names a block whose code page was translated through the MMU when it was
+// added, so it dies with that translation.
+void DbtEngine::on_mmu_invalidation(TlbInvalidation what, uint32_t linear) {
+  mapping_changed_ = true;
+  DbtStats& st = cache_.stats();
+  auto drop_indirect = [&](auto&& stale) {
+    for (unsigned i = 0; i < kIndirectEntries; ++i)
+      if (ctx_->ib[i].code != ctx_->ib_miss_code && stale(ib_mapping_[i])) ctx_->ib[i] = {0, 0, ctx_->ib_miss_code};
+  };
+  const MmuSnapshot now = mmu_snapshot();
+  switch (what) {
+    case TlbInvalidation::All:
+      flush_tlb();
+      snapshot_.cr0 = now.cr0;
+      snapshot_.cr3 = now.cr3;
+      snapshot_.cr4 = now.cr4;
+      break;
+    case TlbInvalidation::NonGlobal:
+      tlb_->flush_non_global();
+      ++st.tlb_flushes;
+      drop_indirect([](const IndirectMapping& m) { return !m.global; });
+      snapshot_.cr3 = now.cr3;
+      break;
+    case TlbInvalidation::Page: {
+      tlb_->flush_page(linear);
+      ++st.tlb_page_flushes;
+      const uint32_t page = linear & 0xfffff000u;
+      drop_indirect([page](const IndirectMapping& m) {
+        return m.linear_page == page || (m.large && (m.linear_page >> 22) == (page >> 22));
+      });
+      break;
+    }
+  }
+}
+
+void DbtEngine::add_indirect(const Block& b) {
+  const unsigned i = b.eip & (kIndirectEntries - 1);
+  ctx_->ib[i] = IndirectEntry{b.eip, 0, b.code};
+  // b was just found through a fetch translation of its page, so the MMU
+  // holds that translation now.
+  const Mmu::CachedAttrs a = interp_.mmu.cached_attrs(b.key.linear);
+  ib_mapping_[i] = IndirectMapping{b.key.linear & 0xfffff000u, a.global, a.large};
+}
+
+void DbtEngine::forget_own_map_change(bool snapshot_was_current) {
+  // Protecting a code page removes only its write pointer (the engine drops
+  // the write entries to it itself); unprotecting one adds a write pointer
+  // that no entry holds yet. Neither needs a flush.
+  if (snapshot_was_current) snapshot_.map_generation = mem_.map_generation();
 }
 
 void DbtEngine::clear_indirect_cache() {
@@ -173,18 +227,23 @@ void DbtEngine::refresh_segment_table() {
   }
 }
 
+DbtEngine::MmuSnapshot DbtEngine::mmu_snapshot() const {
+  return MmuSnapshot{cpu_.cr0 & (cr0::PG | cr0::PE | cr0::WP), cpu_.cr3,
+                     cpu_.cr4 & (cr4::PSE | cr4::PGE | cr4::PAE), mem_.a20_mask(), mem_.map_generation()};
+}
+
+// CPL is not here: user and supervisor entries live in separate arrays. The
+// MMU's hook reports every CRn change made by guest instructions, so a
+// mismatch here means a memory map or A20 change, or CRn set from outside
+// the interpreter (tests, loaders): flush as the interpreter would.
 void DbtEngine::sync_state() {
-  MmuSnapshot now{cpu_.cr0, cpu_.cr3, cpu_.cr4, mem_.a20_mask(), mem_.map_generation(), cpu_.cpl == 3};
+  const MmuSnapshot now = mmu_snapshot();
   if (!(now == snapshot_)) {
-    // From user to supervisor (a system call, an interrupt taken in user
-    // mode) the entries stay valid: each was filled by a user-mode
-    // translation, and what a user access may do a supervisor access may
-    // too (a user write entry implies R/W set, so CR0.WP does not matter).
-    MmuSnapshot as_user = now;
-    as_user.user = true;
-    const bool to_supervisor = snapshot_.user && !now.user && as_user == snapshot_;
+    MmuSnapshot with_new_cr3 = snapshot_;
+    with_new_cr3.cr3 = now.cr3;
+    if (with_new_cr3 == now) on_mmu_invalidation(TlbInvalidation::NonGlobal, 0);
+    else flush_tlb();
     snapshot_ = now;
-    if (!to_supervisor) flush_tlb();
   }
   refresh_segment_table();
 }
@@ -263,8 +322,10 @@ Block* DbtEngine::translate(const BlockKey& key) {
     meta->code_size = static_cast<uint32_t>(er.code.size());
     const uint32_t page = key.phys >> 12;
     if (!mem_.is_code_page(page)) {
+      const bool map_current = snapshot_.map_generation == mem_.map_generation();
       mem_.protect_code_page(page);
-      sync_state();  // the map generation moved: drop write entries to this page
+      tlb_->drop_writes_to(page);
+      forget_own_map_change(map_current);
     }
     Block* b = cache_.insert(std::move(meta));
     if (block_trace_) block_trace_(trace_block(*b));
@@ -356,7 +417,7 @@ DispatchUnit DbtEngine::dispatch(uint64_t max_steps) {
   if (b) enter_indirect_epoch(*b);
   if (pending_chain_ && b && options_.chain_blocks) try_chain(*pending_chain_, *b);
   if (pending_indirect_ && b && options_.chain_blocks)
-    ctx_->ib[b->eip & (kIndirectEntries - 1)] = IndirectEntry{b->eip, 0, b->code};
+    add_indirect(*b);
   pending_chain_ = nullptr;
   pending_indirect_ = false;
   if (!b || b->insn_count > max_steps) return interpreter_step();
@@ -449,11 +510,9 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
     return 1;
   }
   const BlockKey& key = s.block->key;
-  const uint16_t tr_before = cpu_.tr.selector;
+  mapping_changed_ = false;
   StepResult r = StepResult::Ok;
-  bool targeted = false;
   if (s.helper != uint8_t(TargetedHelper::None) && run_targeted(s)) {
-    targeted = true;
     // Retired as part of the block (the exit accounts for it and its clock
     // tick), not by the interpreter.
     ++st.sensitive_helper_calls;
@@ -471,22 +530,16 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
     return 1;
   }
   const bool diverted = cpu_.eip != s.next_eip;
+  // An invalidation (MOV CR3, INVLPG...) may have changed the mapping of
+  // this block's page, which chained jumps within the page do not check.
   const bool leave = (s.flags & site_flag::kAlwaysExit) || diverted || !s.block->valid || cpu_.halted ||
+                     mapping_changed_ ||
                      interrupt_deliverable() ||
                      cpu_.inhibit_irq || (cpu_.eflags & (flag::TF | flag::RF)) ||
                      cpu_.seg[CS].base != key.cs_base || cpu_.seg[CS].limit != key.cs_limit ||
                      mode_key() != key.mode;
-  // A system instruction or a delivered fault may change translations in
-  // ways the snapshot cannot see (INVLPG, CR3 reloaded with the same value).
-  // (A REP string instruction that yielded stays on its own EIP: not a fault.)
-  const bool faulted = diverted && !(s.flags & site_flag::kControlTransfer) && cpu_.eip != s.eip;
-  // A far transfer, INT or IRET changes translations only through a task
-  // switch (CR3 reloaded, perhaps with the same value); CPL and CR3 changes
-  // are in the snapshot that sync_state() compares.
-  const bool flush = (s.flags & site_flag::kFlushTlb) &&
-                     (!(s.flags & site_flag::kControlTransfer) || cpu_.tr.selector != tr_before) &&
-                     !(targeted && s.helper == uint8_t(TargetedHelper::Cpuid));  // CPUID changes no mapping
-  if (flush || faulted) flush_tlb();
+  // TLB invalidations (MOV CRn, INVLPG, task switches, page faults) reached
+  // the inline TLB through the MMU's hook while the instruction ran.
   sync_state();
   c.intr_pending = intr_line();  // an OUT to the PIC, an EOI...
   if (!leave) return 0;
@@ -559,27 +612,32 @@ bool DbtEngine::run_targeted(const FallbackSite& s) {
   return true;
 }
 
-uint32_t DbtEngine::tlb_fill_helper(DbtContext* ctx, uint32_t linear, uint32_t kind_size) {
+uint32_t DbtEngine::tlb_fill_helper(DbtContext* ctx, uint32_t linear, uint32_t request) {
   DbtEngine& e = *static_cast<DbtEngine*>(ctx->engine);
   try {
-    return e.fill_tlb(linear, kind_size);
+    return e.fill_tlb(linear, request);
   } catch (...) {
     return 0;  // the fallback path runs the instruction and reports whatever it raises
   }
 }
 
-uint32_t DbtEngine::fill_tlb(uint32_t linear, uint32_t kind_size) {
-  const unsigned kind = kind_size & 0xff, size = kind_size >> 8;
+uint32_t DbtEngine::fill_tlb(uint32_t linear, uint32_t request) {
+  const auto kind = static_cast<TlbKind>(request & 1);
+  const auto priv = static_cast<TlbPrivilege>((request >> 1) & 1);
+  const unsigned size = request >> 8;
   DbtStats& st = cache_.stats();
   ++st.tlb_fills;
   if ((linear & 0xfff) + size > 0x1000) {
     ++st.tlb_fill_failures;
     return 0;
   }
-  const bool write = kind == unsigned(TlbKind::Write);
+  // The privilege of the array the code reads (the block's CPL), which is
+  // the CPL the access is made at.
+  const bool user = priv == TlbPrivilege::User;
+  const bool write = kind == TlbKind::Write;
   uint32_t pa;
   try {
-    pa = interp_.mmu.translate(linear, write ? AccessType::Write : AccessType::Read, cpu_.cpl == 3);
+    pa = interp_.mmu.translate(linear, write ? AccessType::Write : AccessType::Read, user);
   } catch (const GuestFault&) {
     ++st.tlb_fill_failures;
     return 0;
@@ -589,21 +647,16 @@ uint32_t DbtEngine::fill_tlb(uint32_t linear, uint32_t kind_size) {
     ++st.tlb_fill_failures;
     return 0;
   }
-  const uint32_t page = linear & 0xfffff000u;
-  auto install = [&](unsigned k, uint8_t* h) {
-    const uint32_t index = (linear >> 12) & (kTlbEntries - 1);
-    TlbEntry& e = ctx_->tlb[k][index];
-    if (e.tag == kInvalidTag) tlb_filled_.push_back(k * kTlbEntries + index);
-    e.tag = page;
-    e.addend = reinterpret_cast<intptr_t>(h - (pa & 0xfff)) - static_cast<int64_t>(page);
-  };
-  install(kind, host);
+  const Mmu::CachedAttrs attrs = interp_.mmu.cached_attrs(linear);
+  const InlineTlb::Mapping m{linear, pa & mem_.a20_mask(), attrs.global, attrs.large};
+  const uint32_t offset = pa & 0xfff;
+  tlb_->install(priv, kind, m, host - offset);
   // The other kind too when the MMU already allows it without a walk, as a
   // hardware TLB entry would (a read next to a write, or a write to a page
   // that is already dirty): a read-modify-write pattern then misses once.
-  const unsigned other = write ? unsigned(TlbKind::Read) : unsigned(TlbKind::Write);
-  if (interp_.mmu.cached(linear, write ? AccessType::Read : AccessType::Write, cpu_.cpl == 3)) {
-    if (uint8_t* h = write ? mem_.host_ptr_read(pa) : mem_.host_ptr_write(pa)) install(other, h);
+  const TlbKind other = write ? TlbKind::Read : TlbKind::Write;
+  if (interp_.mmu.cached(linear, write ? AccessType::Read : AccessType::Write, user)) {
+    if (uint8_t* h = write ? mem_.host_ptr_read(pa) : mem_.host_ptr_write(pa)) tlb_->install(priv, other, m, h - offset);
   }
   return 1;
 }

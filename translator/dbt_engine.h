@@ -29,6 +29,7 @@
 #include "core/interpreter.h"
 #include "translator/block_builder.h"
 #include "translator/dbt_context.h"
+#include "translator/inline_tlb.h"
 #include "translator/runtime_routines.h"
 #include "translator/translation_cache.h"
 
@@ -118,12 +119,15 @@ class DbtEngine {
   void set_block_trace(std::function<void(const std::string&)> sink) { block_trace_ = std::move(sink); }
 
  private:
+  // What the inline TLB's entries depend on besides what the MMU's
+  // invalidation hook reports: the memory map and A20 (and, as a safety net
+  // for code that changes CRn without the interpreter, the paging bits).
   struct MmuSnapshot {
-    uint32_t cr0 = 0, cr3 = 0, cr4 = 0, a20_mask = 0;
+    uint32_t cr0 = 0, cr3 = 0, cr4 = 0, a20_mask = 0;  // cr0/cr4: the bits whose change flushes all
     uint64_t map_generation = ~0ull;
-    bool user = false;  // CPL 3: the TLB's fills checked user access
     bool operator==(const MmuSnapshot&) const = default;
   };
+  MmuSnapshot mmu_snapshot() const;
 
   void init();
   bool needs_interpreter() const;
@@ -138,7 +142,16 @@ class DbtEngine {
   DispatchUnit run_block(Block* b, uint64_t max_steps);
   void sync_state();  // TLB flush on MMU changes; segment table refresh
   void refresh_segment_table();
-  void flush_tlb();
+  void flush_tlb();  // every entry, and the indirect-branch cache
+  // The MMU's invalidation hook: the inline TLB and the indirect-branch
+  // cache drop what the interpreter's TLB drops.
+  static void mmu_invalidation_hook(void* self, TlbInvalidation what, uint32_t linear);
+  void on_mmu_invalidation(TlbInvalidation what, uint32_t linear);
+  // Adds b to the indirect-branch cache, remembering what its mapping is.
+  void add_indirect(const Block& b);
+  // protect/unprotect_code_page bump the map generation; the engine's own
+  // bumps need no flush (see translate, on_code_write).
+  void forget_own_map_change(bool snapshot_was_current);
   void try_chain(ExitStub& from, Block& to);
   void clear_indirect_cache();
   void enter_indirect_epoch(const Block& b);
@@ -146,11 +159,11 @@ class DbtEngine {
   // Runs a site's targeted helper (IN/OUT/RDTSC/CPUID/RDMSR/WRMSR) on CpuState; false when it
   // declines (the instruction would fault): Interpreter::step() runs it.
   bool run_targeted(const FallbackSite& site);
-  uint32_t fill_tlb(uint32_t linear, uint32_t kind_size);
+  uint32_t fill_tlb(uint32_t linear, uint32_t request);  // request: tlb_fill_request()
   void on_code_write(uint32_t pa);
 
   static uint32_t fallback_helper(DbtContext* ctx, const FallbackSite* site);
-  static uint32_t tlb_fill_helper(DbtContext* ctx, uint32_t linear, uint32_t kind_size);
+  static uint32_t tlb_fill_helper(DbtContext* ctx, uint32_t linear, uint32_t request);
   static void code_write_hook(void* self, uint32_t pa, unsigned size);
 
   std::unique_ptr<Interpreter> owned_interp_;
@@ -181,7 +194,16 @@ class DbtEngine {
   std::function<void(const std::string&)> block_trace_;
   std::FILE* perf_map_ = nullptr;  // POPEK_PERF_MAP
   bool check_failed_ = false;  // a check_cache() at a flush found problems (options_.check_cache)
-  std::vector<uint32_t> tlb_filled_;  // kind * kTlbEntries + index of entries filled since the last flush
+  std::unique_ptr<InlineTlb> tlb_;  // the bookkeeping of ctx_->tlb
+  // Per indirect-cache slot: the linear page of the block it was given and
+  // whether that mapping survives a CR3 load, so an invalidation drops only
+  // the entries whose mapping it may change.
+  struct IndirectMapping {
+    uint32_t linear_page = 0;
+    bool global = false, large = false;
+  };
+  IndirectMapping ib_mapping_[kIndirectEntries];
+  bool mapping_changed_ = false;  // the MMU invalidated something (since the dispatcher cleared it)
 };
 
 }  // namespace popek::dbt

@@ -19,6 +19,9 @@
 // the flag-location tracking in emitter_internal.h): the slow path always
 // restores them, so a fault sees exact EFLAGS.
 //
+// The entry array is chosen at translation time by the block's CPL (user or
+// supervisor entries, DbtContext::tlb), so a CPL change never flushes.
+//
 // Slow paths (cold): a TLB miss calls the fill routine and retries; a fill
 // that cannot install an entry (page fault, MMIO, ROM write, code page,
 // page-crossing access) or a failed segment check runs the whole guest
@@ -81,6 +84,10 @@ asmjit::Label Emission::guarded_access(unsigned k, SegReg seg, unsigned size, Tl
                                        asmjit::Label resume) {
   const bool flat_segment = opt.flat && (seg == DS || seg == ES || seg == SS);
   const unsigned kind = static_cast<unsigned>(tlb_kind);
+  // The block's CPL is fixed (it is in the mode key): CPL 3 code reads the
+  // user entries, CPL 0-2 code the supervisor ones.
+  const TlbPrivilege priv =
+      ((meta.key.mode >> mode_bit::kCplShift) & 3) == 3 ? TlbPrivilege::User : TlbPrivilege::Supervisor;
   asmjit::Label slow = a.newLabel(), miss = a.newLabel(), retry = a.newLabel();
   need_stash();
   rflags_clobbered();
@@ -92,7 +99,8 @@ asmjit::Label Emission::guarded_access(unsigned k, SegReg seg, unsigned size, Tl
           seq::cpu_field(offsetof(CpuState, seg) + seg * sizeof(SegmentCache) + offsetof(SegmentCache, base), 4));
   }
   a.bind(retry);
-  const int32_t tlb = static_cast<int32_t>(offsetof(DbtContext, tlb) + kind * kTlbEntries * sizeof(TlbEntry));
+  const int32_t tlb = static_cast<int32_t>(offsetof(DbtContext, tlb) +
+                                           (unsigned(priv) * kTlbKinds + kind) * kTlbEntries * sizeof(TlbEntry));
   a.mov(host::kTmp1.r32(), host::kAddr.r32());
   a.shr(host::kTmp1.r32(), 12 - 4);
   a.and_(host::kTmp1.r32(), imm((kTlbEntries - 1) << 4));
@@ -106,10 +114,10 @@ asmjit::Label Emission::guarded_access(unsigned k, SegReg seg, unsigned size, Tl
   a.add(host::kAddr, x86::ptr(host::kCtx, host::kTmp1, 0, tlb + offsetof(TlbEntry, addend), 8));
 
   FallbackSite* site = new_site(k, site_flag::kMemorySlowPath);
-  const uint32_t kind_size = kind | (size << 8);
-  cold.push_back([this, slow, miss, retry, resume, site, kind_size] {
+  const uint32_t request = tlb_fill_request(tlb_kind, priv, size);
+  cold.push_back([this, slow, miss, retry, resume, site, request] {
     a.bind(miss);
-    a.mov(host::kTmp1.r32(), imm(kind_size));
+    a.mov(host::kTmp1.r32(), imm(request));
     a.call(imm(rt.tlb_fill));
     a.test(host::kTmp1.r32(), host::kTmp1.r32());
     a.jnz(retry);

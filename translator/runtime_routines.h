@@ -36,7 +36,7 @@ namespace popek::dbt {
 
 using EnterFn = void (*)(DbtContext* ctx, CpuState* cpu, const void* code);
 using FallbackHelperFn = uint32_t (*)(DbtContext* ctx, const FallbackSite* site);
-using TlbFillHelperFn = uint32_t (*)(DbtContext* ctx, uint32_t linear, uint32_t kind_size);
+using TlbFillHelperFn = uint32_t (*)(DbtContext* ctx, uint32_t linear, uint32_t request);
 
 struct RuntimeRoutines {
   EnterFn enter = nullptr;

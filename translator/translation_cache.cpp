@@ -162,7 +162,8 @@ std::string DbtStats::to_json() const {
     << ",\"smc_invalidations\":" << smc_invalidations << ",\"flushes\":" << flushes
     << ",\"fallbacks\":" << fallbacks << ",\"interpreter_steps\":" << interpreter_steps
     << ",\"tlb_fills\":" << tlb_fills << ",\"tlb_fill_failures\":" << tlb_fill_failures
-    << ",\"tlb_flushes\":" << tlb_flushes << ",\"retired_native\":" << retired_native
+    << ",\"tlb_flushes\":" << tlb_flushes << ",\"tlb_page_flushes\":" << tlb_page_flushes
+    << ",\"retired_native\":" << retired_native
     << ",\"retired_total\":" << retired_total << ",\"chained_exits\":" << chained_exits
     << ",\"sensitive_helper_calls\":" << sensitive_helper_calls << ",\"memory_slow_paths\":" << memory_slow_paths
     << ",\"translation_ns\":" << translation_ns

@@ -75,9 +75,6 @@ namespace site_flag {
 constexpr uint8_t kAlwaysExit = 1;  // the block ends after it (control transfer, ends-block class)
 constexpr uint8_t kMemorySlowPath = 2;  // reached because a native memory access missed
 constexpr uint8_t kControlTransfer = 4;  // changes EIP by design (not a sign of a fault)
-// May change translations without a visible CR/CPL/map change (INVLPG, MOV
-// CR3 with the same value, task switches): flush the inline TLB after it.
-constexpr uint8_t kFlushTlb = 8;
 }  // namespace site_flag
 
 // A direct exit of a block (Jcc, JMP rel, fall-through at the block's end).
@@ -120,6 +117,7 @@ struct DbtStats {
   uint64_t fallbacks = 0;          // guest instructions run by the interpreter from blocks
   uint64_t interpreter_steps = 0;  // steps the dispatcher gave to the interpreter
   uint64_t tlb_fills = 0, tlb_fill_failures = 0, tlb_flushes = 0;
+  uint64_t tlb_page_flushes = 0;   // single-page invalidations (INVLPG, page faults)
   uint64_t retired_native = 0;     // guest instructions retired by host code
   uint64_t retired_total = 0;      // every step (instruction, fault or interrupt)
   // Block entries without the dispatcher: patched direct jumps (chained

@@ -185,12 +185,12 @@ TEST_F(Golden, JmpRegisterThroughTheIndirectCache) {
   load(0x1000, {0xff, 0xe6});  // jmp esi
   EXPECT_EQ(host_code_of(*dbt, 0), 
             "mov r9d, esi\n"
-            "add qword ptr [r13+0x210C8], 0x01\n"  // indirect lookups (statistics)
+            "add qword ptr [r13+0x410C8], 0x01\n"  // indirect lookups (statistics)
             "mov r11d, r9d\n"
             "and r11d, 0xFF\n"
             "shl r11d, 0x04\n"
-            "mov r8, [r13+r11*1+0x200C8]\n"
-            "cmp r9d, [r13+r11*1+0x200C0]\n"
+            "mov r8, [r13+r11*1+0x400C8]\n"
+            "cmp r9d, [r13+r11*1+0x400C0]\n"
             "cmovnz r8, [r13+0x30]\n"  // miss: the ib_miss routine
             "mov r11, rax\n"
             "mov rax, r10\n"
@@ -313,7 +313,7 @@ TEST_F(Golden, WholeBlockListing) {
             "      mov r11, rax\n"
             "      mov rax, r10\n"
             "      mov r10, r11\n"
-            "      add qword ptr [r13+0x210C0], 0x01\n"  // block entries (chained-exit statistics)
+            "      add qword ptr [r13+0x410C0], 0x01\n"  // block entries (chained-exit statistics)
             "      sub qword ptr [r13], 0x03\n"
             "      jl <+0x50>\n"
             "  00001000  add eax, ebx\n"
