@@ -176,7 +176,7 @@ INSTANTIATE_TEST_SUITE_P(All, Roms,
                          ::testing::Values("demo", "compute_loop", "alu_real", "pmode_switch", "seg_faults",
                                            "paging", "idt_rings", "task_switch", "v86", "iopb", "x87",
                                            "exceptions", "cpuid_msr", "smsw_real", "sgdt_sidt", "pushf_popf",
-                                           "lar_lsl", "cs_ss_rpl"));
+                                           "lar_lsl", "cs_ss_rpl", "tlb"));
 
 }  // namespace
 }  // namespace popek::test
