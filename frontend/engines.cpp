@@ -89,6 +89,7 @@ void install_engine(Machine& machine, EngineKind kind, std::function<void(const 
       std::fprintf(stderr, "popek: --tc-wx %s is not available here (memfd_create or its mapping failed); using %s\n",
                    dbt::to_string(wx), dbt::to_string(e.wx_mode()));
   };
+  dbt_options.end_slice_at_block = true;  // applies with a real-time clock only
   switch (kind) {
     case EngineKind::Interp:
       machine.set_engine(nullptr);

@@ -46,6 +46,7 @@ void DbtEngine::init() {
       for (TlbEntry& e : kind) e = TlbEntry{kInvalidTag, 0, 0};  // flushes reset only filled entries
   tlb_ = std::make_unique<InlineTlb>(ctx_->tlb);
   ctx_->engine = this;
+  front_ = std::make_unique<FrontEntry[]>(kFrontEntries);
   if (!emit_runtime_routines(cache_, &DbtEngine::fallback_helper, &DbtEngine::tlb_fill_helper,
                              options_.validate_emission, rt_))
     throw std::runtime_error("popek: cannot emit the translator's run-time routines");
@@ -88,6 +89,8 @@ void DbtEngine::flush() {
   for (uint32_t page : cache_.code_pages()) mem_.unprotect_code_page(page);
   forget_own_map_change(map_current);
   cache_.flush();
+  new_fetch_epoch();  // the front cache points at freed blocks
+  state_dirty_ = true;
 }
 
 // ---------------------------------------------------------------- mode and state
@@ -125,6 +128,14 @@ void DbtEngine::flush_tlb() {
   tlb_->flush_all();
   ++cache_.stats().tlb_flushes;
   clear_indirect_cache();  // its entries were found through the old mappings
+  new_fetch_epoch();       // and so were the front cache's
+}
+
+void DbtEngine::new_fetch_epoch() {
+  if (++fetch_epoch_ == 0) {  // wrapped: no entry may carry an epoch still to come
+    for (unsigned i = 0; i < kFrontEntries; ++i) front_[i] = FrontEntry{};
+    fetch_epoch_ = 1;
+  }
 }
 
 void DbtEngine::mmu_invalidation_hook(void* self, TlbInvalidation what, uint32_t linear) {
@@ -137,6 +148,7 @@ void DbtEngine::mmu_invalidation_hook(void* self, TlbInvalidation what, uint32_t
 // added, so it dies with that translation.
 void DbtEngine::on_mmu_invalidation(TlbInvalidation what, uint32_t linear) {
   mapping_changed_ = true;
+  new_fetch_epoch();  // the front cache's blocks were found through the old translations
   DbtStats& st = cache_.stats();
   auto drop_indirect = [&](auto&& stale) {
     for (unsigned i = 0; i < kIndirectEntries; ++i)
@@ -237,6 +249,14 @@ DbtEngine::MmuSnapshot DbtEngine::mmu_snapshot() const {
 // mismatch here means a memory map or A20 change, or CRn set from outside
 // the interpreter (tests, loaders): flush as the interpreter would.
 void DbtEngine::sync_state() {
+  sync_mmu();
+  refresh_segment_table();
+  mode_ = mode_key();
+  synced_eflags_ = cpu_.eflags;
+  state_dirty_ = false;
+}
+
+void DbtEngine::sync_mmu() {
   const MmuSnapshot now = mmu_snapshot();
   if (!(now == snapshot_)) {
     MmuSnapshot with_new_cr3 = snapshot_;
@@ -245,7 +265,6 @@ void DbtEngine::sync_state() {
     else flush_tlb();
     snapshot_ = now;
   }
-  refresh_segment_table();
 }
 
 uint32_t DbtEngine::intr_line() const { return interp_.intc && interp_.intc->intr_pending() ? 1 : 0; }
@@ -268,15 +287,25 @@ Block* DbtEngine::find_or_translate() {
   const SegmentCache& cs = cpu_.seg[CS];
   if (cpu_.eip > cs.limit) return nullptr;
   const uint32_t linear = cs.base + cpu_.eip;
+  FrontEntry& fe = front_[(linear ^ (linear >> 12)) & (kFrontEntries - 1)];
+  if (fe.epoch == fetch_epoch_ && fe.linear == linear && fe.mode == mode_ && fe.cs_base == cs.base &&
+      fe.cs_limit == cs.limit && fe.block->valid) {
+    DbtStats& st = cache_.stats();
+    ++st.lookups;
+    ++st.hits;
+    return fe.block;
+  }
   uint32_t pa;
   try {
     pa = interp_.mmu.translate(linear, AccessType::Fetch, cpu_.cpl == 3);
   } catch (const GuestFault&) {
     return nullptr;  // the interpreter takes the step and delivers the fault
   }
-  BlockKey key{linear, pa & mem_.a20_mask(), cs.base, cs.limit, mode_key()};
-  if (Block* b = cache_.lookup(key)) return b;
-  return translate(key);
+  BlockKey key{linear, pa & mem_.a20_mask(), cs.base, cs.limit, mode_};
+  Block* b = cache_.lookup(key);
+  if (!b) b = translate(key);  // may flush the cache (a new fetch epoch)
+  if (b) fe = FrontEntry{linear, fetch_epoch_, cs.base, cs.limit, mode_, b};
+  return b;
 }
 
 Block* DbtEngine::translate(const BlockKey& key) {
@@ -379,6 +408,8 @@ std::vector<std::string> DbtEngine::check_cache() const {
 
 DbtRunResult DbtEngine::run(uint64_t max_steps, const std::function<bool()>& should_stop) {
   DbtRunResult r;
+  state_dirty_ = true;  // the caller may have changed CpuState since the last run
+  const bool soft_slice = options_.end_slice_at_block && !clock_.deterministic();
   while (r.steps < max_steps) {
     if (check_failed_) {
       r.stop = DbtStop::HostError;
@@ -388,7 +419,8 @@ DbtRunResult DbtEngine::run(uint64_t max_steps, const std::function<bool()>& sho
       r.stop = DbtStop::Requested;
       break;
     }
-    DispatchUnit u = dispatch(max_steps - r.steps);
+    DispatchUnit u = dispatch_unit(max_steps - r.steps, soft_slice && r.steps > 0);
+    if (u.slice_end) break;
     r.steps += u.steps;
     if (!u.block && u.step_result == StepResult::Halted) {
       r.stop = DbtStop::Halted;
@@ -407,7 +439,15 @@ DbtRunResult DbtEngine::run(uint64_t max_steps, const std::function<bool()>& sho
 }
 
 DispatchUnit DbtEngine::dispatch(uint64_t max_steps) {
-  sync_state();
+  state_dirty_ = true;
+  return dispatch_unit(max_steps, false);
+}
+
+DispatchUnit DbtEngine::dispatch_unit(uint64_t max_steps, bool may_end_slice) {
+  // Translated code and its helpers keep the derived state current (every
+  // helper ends with sync_state()); only the MMU snapshot is compared here.
+  if (derived_stale()) sync_state();
+  else sync_mmu();
   if (max_steps == 0) return {};
   if (needs_interpreter()) {
     pending_chain_ = nullptr;
@@ -420,6 +460,11 @@ DispatchUnit DbtEngine::dispatch(uint64_t max_steps) {
     add_indirect(*b);
   pending_chain_ = nullptr;
   pending_indirect_ = false;
+  if (b && b->insn_count > max_steps && may_end_slice) {
+    DispatchUnit u;
+    u.slice_end = true;
+    return u;
+  }
   if (!b || b->insn_count > max_steps) return interpreter_step();
   return run_block(b, max_steps);
 }
@@ -438,6 +483,7 @@ void DbtEngine::try_chain(ExitStub& from, Block& to) {
 DispatchUnit DbtEngine::interpreter_step() {
   DispatchUnit u;
   ++cache_.stats().interpreter_steps;
+  state_dirty_ = true;  // anything may have changed: a segment load, an interrupt, a mode switch
   u.step_result = interp_.step();
   u.steps = u.step_result == StepResult::Halted ? 0 : 1;
   cache_.stats().retired_total += u.steps;
@@ -512,7 +558,9 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
   const BlockKey& key = s.block->key;
   mapping_changed_ = false;
   StepResult r = StepResult::Ok;
+  bool targeted = false;
   if (s.helper != uint8_t(TargetedHelper::None) && run_targeted(s)) {
+    targeted = true;
     // Retired as part of the block (the exit accounts for it and its clock
     // tick), not by the interpreter.
     ++st.sensitive_helper_calls;
@@ -530,6 +578,12 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
     return 1;
   }
   const bool diverted = cpu_.eip != s.next_eip;
+  // TLB invalidations (MOV CRn, INVLPG, task switches, page faults) reached
+  // the inline TLB through the MMU's hook while the instruction ran. A
+  // targeted helper changes registers and device state only: the memory
+  // map and A20 may move (sync_mmu), segments and the mode cannot.
+  if (targeted) sync_mmu();
+  else sync_state();
   // An invalidation (MOV CR3, INVLPG...) may have changed the mapping of
   // this block's page, which chained jumps within the page do not check.
   const bool leave = (s.flags & site_flag::kAlwaysExit) || diverted || !s.block->valid || cpu_.halted ||
@@ -537,10 +591,7 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
                      interrupt_deliverable() ||
                      cpu_.inhibit_irq || (cpu_.eflags & (flag::TF | flag::RF)) ||
                      cpu_.seg[CS].base != key.cs_base || cpu_.seg[CS].limit != key.cs_limit ||
-                     mode_key() != key.mode;
-  // TLB invalidations (MOV CRn, INVLPG, task switches, page faults) reached
-  // the inline TLB through the MMU's hook while the instruction ran.
-  sync_state();
+                     mode_ != key.mode;
   c.intr_pending = intr_line();  // an OUT to the PIC, an EOI...
   if (!leave) return 0;
   c.exit_reason = uint32_t(ExitReason::Helper);

@@ -42,6 +42,13 @@ struct DbtOptions {
   WxMode wx = WxMode::Dual;  // how the translation cache keeps W^X (code_region.h)
   // Run check_cache() before every flush; a problem stops the run (HostError).
   bool check_cache = false;
+  // With a real-time (not deterministic) clock the caller's step budget is
+  // a slice length that nothing observes: run() may then end the slice
+  // early, at the block boundary where the next block does not fit in what
+  // is left, instead of interpreting the tail one instruction at a time. It
+  // never runs past the budget, and a run() that has taken no step yet
+  // still interprets (so a budget smaller than every block progresses).
+  bool end_slice_at_block = false;
 #ifdef NDEBUG
   bool validate_emission = false;  // asmjit's assembler validation
 #else
@@ -68,6 +75,7 @@ struct DispatchUnit {
   uint64_t steps = 0;
   StepResult step_result = StepResult::Ok;
   ExitReason exit = ExitReason::BlockEnd;
+  bool slice_end = false;  // nothing ran: the next block does not fit (DbtOptions::end_slice_at_block)
 };
 
 class DbtEngine {
@@ -86,6 +94,8 @@ class DbtEngine {
   // interpreter steps (e.g. the machine's exit or reset request).
   DbtRunResult run(uint64_t max_steps, const std::function<bool()>& should_stop = {});
   // One dispatch: one block (at most `max_steps` slots) or one interpreter step.
+  // The caller may have changed CpuState since the last call (the verify
+  // engine does), so the state derived from it is recomputed first.
   DispatchUnit dispatch(uint64_t max_steps);
 
   // Drops every translation (e.g. after a machine reset or a memory map change).
@@ -133,14 +143,24 @@ class DbtEngine {
   bool needs_interpreter() const;
   bool interrupt_deliverable() const;
   uint32_t intr_line() const;  // the interrupt controller's INTR, whatever IF says
-  uint16_t mode_key() const;
+  uint16_t mode_key() const;  // computed from CpuState; mode_ holds it after sync_state()
   bool flat_segments() const;
   bool alignment_checking() const;
   Block* find_or_translate();
+  DispatchUnit dispatch_unit(uint64_t max_steps, bool may_end_slice);
+  // Whether state derived from CpuState (segment table, mode key) may be
+  // stale: set whenever code other than translated blocks and their helpers
+  // may have changed CpuState (an interpreter step, the caller between
+  // runs). A translated POPF can change EFLAGS.AC natively: that is compared
+  // at each dispatch.
+  bool derived_stale() const {
+    return state_dirty_ || ((cpu_.eflags ^ synced_eflags_) & (flag::AC | flag::VM));
+  }
   Block* translate(const BlockKey& key);
   DispatchUnit interpreter_step();
   DispatchUnit run_block(Block* b, uint64_t max_steps);
-  void sync_state();  // TLB flush on MMU changes; segment table refresh
+  void sync_state();  // sync_mmu() and the segment table and mode key, unconditionally
+  void sync_mmu();    // TLB flush on MMU changes (CR0/CR3/CR4, CPL, A20, memory map)
   void refresh_segment_table();
   void flush_tlb();  // every entry, and the indirect-branch cache
   // The MMU's invalidation hook: the inline TLB and the indirect-branch
@@ -177,6 +197,25 @@ class DbtEngine {
   BlockBuilder builder_;
   std::unique_ptr<DbtContext> ctx_;
   MmuSnapshot snapshot_;
+  bool state_dirty_ = true;     // see derived_stale()
+  uint32_t synced_eflags_ = 0;  // EFLAGS at the last sync_state()
+  uint16_t mode_ = 0;           // mode_key() at the last sync_state()
+  // Front cache of find_or_translate(): (linear EIP, mode, CS base and
+  // limit) -> block, skipping the fetch translation and the hash index.
+  // Its entries hold only while linear-to-physical translations do: each
+  // carries the fetch epoch, which flush_tlb() (every mapping change goes
+  // through it) and the cache flush advance.
+  struct FrontEntry {
+    uint32_t linear = 0;
+    uint32_t epoch = 0;  // 0: empty (fetch_epoch_ starts at 1)
+    uint32_t cs_base = 0, cs_limit = 0;
+    uint16_t mode = 0;
+    Block* block = nullptr;
+  };
+  static constexpr unsigned kFrontEntries = 4096;
+  std::unique_ptr<FrontEntry[]> front_;
+  uint32_t fetch_epoch_ = 1;
+  void new_fetch_epoch();
   ExitStub* pending_chain_ = nullptr;  // the direct exit the last block left through
   bool pending_indirect_ = false;      // the last block left through an indirect-cache miss
   // The indirect-branch cache holds blocks of one (mode, CS base, CS limit).
