@@ -105,9 +105,16 @@ std::string disassemble_block(const Block& b, const std::vector<HostSymbol>& rou
     if (k + 1 < b.insn_host_offset.size()) host_range(b.insn_host_offset[k], b.insn_host_offset[k + 1]);
     off += d.insn.length;
   }
-  if (!b.insn_host_offset.empty() && b.insn_host_offset.back() < b.code_size) {
+  // The checked entry follows the cold paths (emit_block).
+  const uint32_t checked = b.checked_entry_offset > 0 && b.checked_entry_offset < b.code_size
+                               ? b.checked_entry_offset : b.code_size;
+  if (!b.insn_host_offset.empty() && b.insn_host_offset.back() < checked) {
     o << "  cold:\n";
-    host_range(b.insn_host_offset.back(), b.code_size);
+    host_range(b.insn_host_offset.back(), checked);
+  }
+  if (checked < b.code_size) {
+    o << "  checked entry:\n";
+    host_range(checked, b.code_size);
   }
   return o.str();
 }

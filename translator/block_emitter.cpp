@@ -110,7 +110,10 @@ void Emission::indirect_lookup(const x86::Gp& eip) {
   if (eip.id() != host::kTmp1.id()) a.mov(host::kTmp1.r32(), eip);
   const int32_t ib = static_cast<int32_t>(offsetof(DbtContext, ib));
   a.add(ctx_field(offsetof(DbtContext, ib_lookups), 8), imm(1));
+  // r11 := indirect_index(eip) * sizeof(IndirectEntry)
   a.mov(host::kTmp2.r32(), host::kTmp1.r32());
+  a.shr(host::kTmp2.r32(), 12);
+  a.xor_(host::kTmp2.r32(), host::kTmp1.r32());
   a.and_(host::kTmp2.r32(), imm(kIndirectEntries - 1));
   a.shl(host::kTmp2.r32(), 4);
   a.mov(host::kAddr, x86::ptr(host::kCtx, host::kTmp2, 0, ib + offsetof(IndirectEntry, code), 8));
@@ -118,7 +121,20 @@ void Emission::indirect_lookup(const x86::Gp& eip) {
   a.cmovne(host::kAddr, ctx_field(offsetof(DbtContext, ib_miss_code), 8));
 }
 
+void Emission::lookup_exit(uint32_t eip) {
+  // r9d := the EIP the checked entry compares; then through the entry of
+  // its slot (flags untouched: the target's entry stashes them).
+  need_rflags();
+  a.mov(host::kTmp1.r32(), imm(eip));
+  const size_t slot = offsetof(DbtContext, ib) + indirect_index(eip) * sizeof(IndirectEntry);
+  a.jmp(ctx_field(slot + offsetof(IndirectEntry, code), 8));
+}
+
 void Emission::chained_exit(uint32_t eip) {
+  if (((meta.key.cs_base + eip) >> 12) != (meta.key.linear >> 12)) {
+    lookup_exit(eip);
+    return;
+  }
   if (meta.exit_count >= sizeof meta.exits / sizeof meta.exits[0]) {
     exit_to(eip);
     return;
@@ -181,6 +197,8 @@ void emit_budget_check(Emission& e) {
   const RuntimeRoutines& rt = e.rt;
   asmjit::Label out = a.newLabel();
   e.need_stash();
+  e.after_stash = a.newLabel();
+  a.bind(e.after_stash);
   a.add(ctx_field(offsetof(DbtContext, block_entries), 8), imm(1));
   a.sub(ctx_field(offsetof(DbtContext, budget_left), 8), imm(n));
   a.jl(out);
@@ -337,11 +355,24 @@ EmitResult emit_block(const GuestBlock& gb, const RuntimeRoutines& rt, const Emi
   meta.insn_host_offset[gb.insns.size()] = static_cast<uint32_t>(a.offset());
   assert(e.next_site == meta.site_count);
   for (auto& c : e.cold) c();
+  // The checked entry (the lookup cache's way in, r9d = the EIP looked up):
+  // the same flag stash as the entry, then the EIP compare.
+  asmjit::Label checked = a.newLabel(), mismatch = a.newLabel();
+  a.bind(checked);
+  seq::stash_flags(a);
+  a.cmp(host::kTmp1.r32(), imm(gb.eip));
+  a.jne(mismatch);
+  a.add(ctx_field(offsetof(DbtContext, checked_entries), 8), imm(1));
+  a.jmp(e.after_stash);
+  a.bind(mismatch);
+  seq::unstash_flags(a);
+  a.jmp(imm(rt.lookup_miss));
 
   if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) {
     r.error = TranslateError::AssemblerError;
     return r;
   }
+  meta.checked_entry_offset = static_cast<uint32_t>(code.labelOffsetFromBase(checked));
   r.code.resize(code.codeSize());
   code.copyFlattenedData(r.code.data(), r.code.size());
   return r;

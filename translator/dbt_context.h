@@ -25,15 +25,26 @@ static_assert(sizeof(TlbEntry) == 16, "the inline lookup scales the index by 16"
 
 constexpr uint32_t kInvalidTag = 1;  // never page aligned, so never matches
 
-// One entry of the indirect-branch cache: guest EIP -> block code. Empty
-// entries point at the ib_miss routine, so a stale EIP match is harmless.
+// One entry of the block lookup cache: guest EIP -> the block's checked
+// entry, which compares r9d with the block's EIP before it runs (a mismatch
+// leaves through the lookup_miss routine). Empty entries point at
+// lookup_miss itself. Indirect branches (JMP/CALL r/m, RET) compare the EIP
+// inline before the jump; direct exits to another guest page jump through
+// the entry of their constant index and rely on the checked entry. The
+// dispatcher clears the cache whenever what the entries were found through
+// changes: a TLB flush (mappings), a new mode or code segment, SMC.
 struct IndirectEntry {
   uint32_t eip;
   uint32_t pad;
   const void* code;
 };
 static_assert(sizeof(IndirectEntry) == 16);
-constexpr unsigned kIndirectEntries = 256;
+constexpr unsigned kIndirectEntries = 4096;
+static_assert((kIndirectEntries & (kIndirectEntries - 1)) == 0);
+// The slot of a guest EIP (the emitter computes the same inline): the page
+// number folded in, so that 16-byte aligned function entries of different
+// pages do not all share the few slots their page offsets give.
+constexpr uint32_t indirect_index(uint32_t eip) { return (eip ^ (eip >> 12)) & (kIndirectEntries - 1); }
 // Per access kind, direct mapped: 16 MiB of guest pages each, so a working
 // set of a few thousand pages stays resident between CR3 reloads. A flush
 // resets only the entries filled since the last one (DbtEngine::flush_tlb).
@@ -74,7 +85,10 @@ struct DbtContext {
   void* engine;             // the DbtEngine, for helpers
   void* chain_from;         // ExitStub* of the last unchained direct exit, or null
   const void* ib_miss_code;  // the ib_miss routine
-  uint32_t ib_pending;      // set by ib_miss: the dispatcher adds the target it finds
+  // Set by the miss routines: 1 (ib_miss: an indirect branch) or 2
+  // (lookup_miss: a direct exit to another page); the dispatcher adds the
+  // target it finds to the cache.
+  uint32_t ib_pending;
   // Nonzero while the interrupt controller has a request (INTR) pending. It
   // changes only between engine runs (device timers) or through guest I/O
   // (a helper or fallback), so the dispatcher sets it at each entry and the
@@ -92,6 +106,7 @@ struct DbtContext {
   // (the budget check), and every inline indirect-cache lookup.
   uint64_t block_entries;
   uint64_t ib_lookups;
+  uint64_t checked_entries;  // block entries through a matching checked entry
 };
 
 static_assert(std::is_standard_layout_v<DbtContext>);

@@ -51,6 +51,7 @@ void DbtEngine::init() {
                              options_.validate_emission, rt_))
     throw std::runtime_error("popek: cannot emit the translator's run-time routines");
   ctx_->ib_miss_code = reinterpret_cast<const void*>(rt_.ib_miss);
+  for (IndirectEntry& e : ctx_->ib) e = IndirectEntry{0, 0, reinterpret_cast<const void*>(rt_.lookup_miss)};
   // POPEK_PERF_MAP=1: name every block for `perf report` (perf's JIT map
   // convention, /tmp/perf-PID.map), with the run-time routines.
   if (const char* v = std::getenv("POPEK_PERF_MAP"); v && *v && *v != '0') {
@@ -151,8 +152,13 @@ void DbtEngine::on_mmu_invalidation(TlbInvalidation what, uint32_t linear) {
   new_fetch_epoch();  // the front cache's blocks were found through the old translations
   DbtStats& st = cache_.stats();
   auto drop_indirect = [&](auto&& stale) {
-    for (unsigned i = 0; i < kIndirectEntries; ++i)
-      if (ctx_->ib[i].code != ctx_->ib_miss_code && stale(ib_mapping_[i])) ctx_->ib[i] = {0, 0, ctx_->ib_miss_code};
+    const IndirectEntry empty{0, 0, reinterpret_cast<const void*>(rt_.lookup_miss)};
+    size_t kept = 0;
+    for (uint32_t i : ib_filled_) {
+      if (stale(ib_mapping_[i])) ctx_->ib[i] = empty;
+      else ib_filled_[kept++] = i;
+    }
+    ib_filled_.resize(kept);
   };
   const MmuSnapshot now = mmu_snapshot();
   switch (what) {
@@ -181,8 +187,10 @@ void DbtEngine::on_mmu_invalidation(TlbInvalidation what, uint32_t linear) {
 }
 
 void DbtEngine::add_indirect(const Block& b) {
-  const unsigned i = b.eip & (kIndirectEntries - 1);
-  ctx_->ib[i] = IndirectEntry{b.eip, 0, b.code};
+  const uint32_t i = indirect_index(b.eip);
+  IndirectEntry& e = ctx_->ib[i];
+  if (e.code == reinterpret_cast<const void*>(rt_.lookup_miss)) ib_filled_.push_back(i);
+  e = IndirectEntry{b.eip, 0, b.code + b.checked_entry_offset};
   // b was just found through a fetch translation of its page, so the MMU
   // holds that translation now.
   const Mmu::CachedAttrs a = interp_.mmu.cached_attrs(b.key.linear);
@@ -197,7 +205,13 @@ void DbtEngine::forget_own_map_change(bool snapshot_was_current) {
 }
 
 void DbtEngine::clear_indirect_cache() {
-  for (IndirectEntry& e : ctx_->ib) e = IndirectEntry{0, 0, ctx_->ib_miss_code};
+  const IndirectEntry empty{0, 0, reinterpret_cast<const void*>(rt_.lookup_miss)};
+  if (ib_filled_.size() < kIndirectEntries / 4) {
+    for (uint32_t i : ib_filled_) ctx_->ib[i] = empty;
+  } else {
+    for (IndirectEntry& e : ctx_->ib) e = empty;
+  }
+  ib_filled_.clear();
 }
 
 void DbtEngine::enter_indirect_epoch(const Block& b) {
@@ -380,7 +394,8 @@ std::string DbtEngine::disassemble(const Block& b) const {
                                {rt_.exit_nospill, "exit_nospill"},
                                {rt_.fallback, "fallback"},
                                {rt_.tlb_fill, "tlb_fill"},
-                               {rt_.ib_miss, "ib_miss"}});
+                               {rt_.ib_miss, "ib_miss"},
+                               {rt_.lookup_miss, "lookup_miss"}});
 }
 
 const Block* DbtEngine::block_at_current() {
@@ -511,9 +526,11 @@ DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
   st.retired_total += static_cast<uint64_t>(consumed);
   ++st.unchained_exits;
   ++block_runs_;
-  if (c.ib_pending) ++st.indirect_misses;
+  if (c.ib_pending == 1) ++st.indirect_misses;
+  else if (c.ib_pending == 2) ++st.cross_page_misses;
   st.indirect_hits = c.ib_lookups - st.indirect_misses;
-  st.chained_exits = c.block_entries - block_runs_ - st.indirect_hits;
+  st.cross_page_hits = c.checked_entries - st.indirect_hits;
+  st.chained_exits = c.block_entries - block_runs_ - c.checked_entries;
   if (c.exit_reason == uint32_t(ExitReason::BlockEnd) && c.chain_from)
     pending_chain_ = static_cast<ExitStub*>(c.chain_from);
   pending_indirect_ = c.exit_reason == uint32_t(ExitReason::BlockEnd) && c.ib_pending;

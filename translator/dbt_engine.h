@@ -167,7 +167,8 @@ class DbtEngine {
   // cache drop what the interpreter's TLB drops.
   static void mmu_invalidation_hook(void* self, TlbInvalidation what, uint32_t linear);
   void on_mmu_invalidation(TlbInvalidation what, uint32_t linear);
-  // Adds b to the indirect-branch cache, remembering what its mapping is.
+  // Adds b to the lookup cache (indirect branches and cross-page exits),
+  // remembering what its mapping is.
   void add_indirect(const Block& b);
   // protect/unprotect_code_page bump the map generation; the engine's own
   // bumps need no flush (see translate, on_code_write).
@@ -243,6 +244,7 @@ class DbtEngine {
   };
   IndirectMapping ib_mapping_[kIndirectEntries];
   bool mapping_changed_ = false;  // the MMU invalidated something (since the dispatcher cleared it)
+  std::vector<uint32_t> ib_filled_;  // the lookup cache slots that are not empty
 };
 
 }  // namespace popek::dbt

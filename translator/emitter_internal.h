@@ -60,16 +60,21 @@ struct Emission {
   // ---- block_emitter.cpp ----
   // Leaves the block for guest `eip` through exit_spill.
   void exit_to(uint32_t eip);
-  // The same through a patchable jump that the dispatcher may chain.
+  // The same through a patchable jump that the dispatcher may chain, or,
+  // for a target on another guest page (which a patched jump could not
+  // validate), through the lookup cache entry of that EIP.
   void chained_exit(uint32_t eip);
+  void lookup_exit(uint32_t eip);
+  // After the entry's flag stash: where the checked entry joins.
+  asmjit::Label after_stash{};
   // Out-of-line exit after instruction k (not the block's last), taken by
   // a jump to the returned label while the flags are in the stash: the
   // instructions after k count as not retired. With `inhibit`, it opens the
   // interrupt shadow first (STI).
   asmjit::Label leave_after(unsigned k, bool inhibit);
   // Indirect-branch cache lookup for the guest EIP in `eip` (kept in r9d):
-  // r8 := the target block's code, or the ib_miss routine (which leaves to
-  // the dispatcher). Clobbers the flags; the caller then jumps to r8.
+  // r8 := the target block's checked entry, or the ib_miss routine (which
+  // leaves to the dispatcher). Clobbers the flags; the caller then jumps to r8.
   void indirect_lookup(const x86::Gp& eip);
   // A fallback site for instruction k, and the call that runs it (the
   // guest flags must be in RFLAGS at the call).

@@ -28,7 +28,8 @@ bool emit_runtime_routines(TranslationCache& cache, FallbackHelperFn fallback_he
   if (validate) a.addDiagnosticOptions(asmjit::DiagnosticOptions::kValidateAssembler);
 
   asmjit::Label enter = a.newLabel(), exit_spill = a.newLabel(), exit_nospill = a.newLabel(),
-                fallback = a.newLabel(), tlb_fill = a.newLabel(), ib_miss = a.newLabel();
+                fallback = a.newLabel(), tlb_fill = a.newLabel(), ib_miss = a.newLabel(),
+                lookup_miss = a.newLabel();
 
   // ---- enter(ctx = rdi, cpu = rsi, code = rdx) ----
   a.bind(enter);
@@ -91,6 +92,13 @@ bool emit_runtime_routines(TranslationCache& cache, FallbackHelperFn fallback_he
   a.mov(ctx_field(offsetof(DbtContext, ib_pending), 4), 1);
   a.jmp(exit_spill);
 
+  // ---- lookup_miss (r9d = guest EIP) ----
+  a.align(asmjit::AlignMode::kCode, 16);
+  a.bind(lookup_miss);
+  a.mov(x86::ptr(host::kCpu, offsetof(CpuState, eip), 4), x86::r9d);
+  a.mov(ctx_field(offsetof(DbtContext, ib_pending), 4), 2);
+  a.jmp(exit_spill);
+
   if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return false;
   const size_t size = code.codeSize();
   if (size > cache.runtime_capacity()) return false;
@@ -103,6 +111,7 @@ bool emit_runtime_routines(TranslationCache& cache, FallbackHelperFn fallback_he
   out.fallback = base + code.labelOffsetFromBase(fallback);
   out.tlb_fill = base + code.labelOffsetFromBase(tlb_fill);
   out.ib_miss = base + code.labelOffsetFromBase(ib_miss);
+  out.lookup_miss = base + code.labelOffsetFromBase(lookup_miss);
   out.size = static_cast<uint32_t>(size);
   return true;
 }

@@ -19,6 +19,9 @@
 //                          in the indirect-branch cache (r9d = guest EIP):
 //                          leaves through exit_spill, asking the dispatcher
 //                          to add the target.
+//   lookup_miss            the same for a direct exit to another page whose
+//                          cache entry was empty or held another EIP
+//                          (r9d = guest EIP; the guest flags in RFLAGS).
 //
 // Generated code runs with the host stack 16-byte aligned; the routines
 // re-align before calling C++.
@@ -45,6 +48,7 @@ struct RuntimeRoutines {
   uint64_t fallback = 0;
   uint64_t tlb_fill = 0;
   uint64_t ib_miss = 0;
+  uint64_t lookup_miss = 0;
   uint32_t size = 0;  // bytes used in the runtime area
 };
 

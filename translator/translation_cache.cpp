@@ -165,6 +165,7 @@ std::string DbtStats::to_json() const {
     << ",\"tlb_flushes\":" << tlb_flushes << ",\"tlb_page_flushes\":" << tlb_page_flushes
     << ",\"retired_native\":" << retired_native
     << ",\"retired_total\":" << retired_total << ",\"chained_exits\":" << chained_exits
+    << ",\"cross_page_hits\":" << cross_page_hits << ",\"cross_page_misses\":" << cross_page_misses
     << ",\"sensitive_helper_calls\":" << sensitive_helper_calls << ",\"memory_slow_paths\":" << memory_slow_paths
     << ",\"translation_ns\":" << translation_ns
     << ",\"top_fallbacks\":{";

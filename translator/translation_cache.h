@@ -97,6 +97,9 @@ struct Block {
   uint32_t native_count = 0;    // instructions emitted as host code
   const uint8_t* code = nullptr;
   uint32_t code_size = 0;
+  // Offset in `code` of the checked entry, the lookup cache's way in: it
+  // runs the block only if r9d holds the block's EIP.
+  uint32_t checked_entry_offset = 0;
   bool valid = true;
   Block* hash_next = nullptr;
   std::unique_ptr<FallbackSite[]> sites;
@@ -113,6 +116,8 @@ struct DbtStats {
   uint64_t blocks_translated = 0, guest_insns_translated = 0, host_bytes = 0;
   uint64_t chain_patches = 0, chain_unpatches = 0, unchained_exits = 0;
   uint64_t indirect_hits = 0, indirect_misses = 0;
+  // Direct exits to another guest page, through the lookup cache.
+  uint64_t cross_page_hits = 0, cross_page_misses = 0;
   uint64_t smc_invalidations = 0, flushes = 0;
   uint64_t fallbacks = 0;          // guest instructions run by the interpreter from blocks
   uint64_t interpreter_steps = 0;  // steps the dispatcher gave to the interpreter
@@ -121,8 +126,9 @@ struct DbtStats {
   uint64_t retired_native = 0;     // guest instructions retired by host code
   uint64_t retired_total = 0;      // every step (instruction, fault or interrupt)
   // Block entries without the dispatcher: patched direct jumps (chained
-  // exits) and inline indirect-cache hits. Derived from two inline counters
-  // (DbtContext::block_entries, ib_lookups) when read through DbtEngine.
+  // exits), inline indirect-cache hits and cross-page lookup hits. Derived
+  // from inline counters (DbtContext::block_entries, ib_lookups,
+  // checked_entries) when read through DbtEngine.
   uint64_t chained_exits = 0;
   uint64_t sensitive_helper_calls = 0;  // targeted helpers (IN/OUT/RDTSC) that ran the instruction
   uint64_t memory_slow_paths = 0;       // fallbacks reached from a native access's slow path

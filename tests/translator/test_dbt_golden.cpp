@@ -185,9 +185,11 @@ TEST_F(Golden, JmpRegisterThroughTheIndirectCache) {
   load(0x1000, {0xff, 0xe6});  // jmp esi
   EXPECT_EQ(host_code_of(*dbt, 0), 
             "mov r9d, esi\n"
-            "add qword ptr [r13+0x410C8], 0x01\n"  // indirect lookups (statistics)
-            "mov r11d, r9d\n"
-            "and r11d, 0xFF\n"
+            "add qword ptr [r13+0x300C8], 0x01\n"  // indirect lookups (statistics)
+            "mov r11d, r9d\n"                      // slot: (eip ^ eip >> 12) mod 4096
+            "shr r11d, 0x0C\n"
+            "xor r11d, r9d\n"
+            "and r11d, 0xFFF\n"
             "shl r11d, 0x04\n"
             "mov r8, [r13+r11*1+0x400C8]\n"
             "cmp r9d, [r13+r11*1+0x400C0]\n"
@@ -313,7 +315,7 @@ TEST_F(Golden, WholeBlockListing) {
             "      mov r11, rax\n"
             "      mov rax, r10\n"
             "      mov r10, r11\n"
-            "      add qword ptr [r13+0x410C0], 0x01\n"  // block entries (chained-exit statistics)
+            "      add qword ptr [r13+0x300C0], 0x01\n"  // block entries (chained-exit statistics)
             "      sub qword ptr [r13], 0x03\n"
             "      jl <+0x50>\n"
             "  00001000  add eax, ebx\n"
@@ -335,7 +337,26 @@ TEST_F(Golden, WholeBlockListing) {
             "      mov rax, r11\n"
             "      mov dword ptr [r13+0x0C], 0x02\n"
             "      mov dword ptr [r15+0x20], 0x1000\n"
-            "      jmp exit_spill\n");
+            "      jmp exit_spill\n"
+            // The lookup cache's way in: stash the flags as the entry does,
+            // run the block only if r9d holds its EIP.
+            "  checked entry:\n"
+            "      mov r10, rax\n"
+            "      lahf\n"
+            "      seto al\n"
+            "      mov r11, rax\n"
+            "      mov rax, r10\n"
+            "      mov r10, r11\n"
+            "      cmp r9d, 0x1000\n"
+            "      jnz <+0xa0>\n"
+            "      add qword ptr [r13+0x300D0], 0x01\n"
+            "      jmp <+0x10>\n"
+            "      mov r11, rax\n"
+            "      mov rax, r10\n"
+            "      cmp al, 0x81\n"
+            "      sahf\n"
+            "      mov rax, r11\n"
+            "      jmp lookup_miss\n");
 }
 
 }  // namespace
