@@ -258,12 +258,13 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
       const uint64_t t = addr(code);
       if (std::find(table.allowed.begin(), table.allowed.end(), t) != table.allowed.end()) continue;
       const std::string what = std::string(table.name) + " entry " + std::to_string(i) + " (eip " + hex(eip) + ")";
-      auto it = by_code.find(t);
-      if (it == by_code.end()) {
-        p.add(what + " points at " + describe_target(t));
+      // Entries point at a block's checked entry (emit_block).
+      auto it = by_code.upper_bound(t);
+      const Block* b = it == by_code.begin() ? nullptr : std::prev(it)->second;
+      if (!b || t != addr(b->code) + b->checked_entry_offset) {
+        p.add(what + " points at " + describe_target(t) + ", not a block's checked entry");
         continue;
       }
-      const Block* b = it->second;
       if (!b->valid) p.add(what + " points at " + name_of(b));
       else if (b->eip != eip) p.add(what + " points at " + name_of(b) + " of eip " + hex(b->eip));
     }

@@ -409,8 +409,9 @@ std::vector<std::string> DbtEngine::check_cache() const {
                  {rt_.exit_nospill, "exit_nospill"},
                  {rt_.fallback, "fallback"},
                  {rt_.tlb_fill, "tlb_fill"},
-                 {rt_.ib_miss, "ib_miss"}};
-  CacheCheckInput::IndirectTable ib{"indirect-branch cache", {}, {rt_.ib_miss}};
+                 {rt_.ib_miss, "ib_miss"},
+                 {rt_.lookup_miss, "lookup_miss"}};
+  CacheCheckInput::IndirectTable ib{"indirect-branch cache", {}, {rt_.ib_miss, rt_.lookup_miss}};
   for (const IndirectEntry& e : ctx_->ib) ib.entries.emplace_back(e.eip, e.code);
   in.tables.push_back(std::move(ib));
   std::vector<std::string> problems = cache_.check(in);

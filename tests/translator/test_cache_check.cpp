@@ -233,20 +233,26 @@ TEST_F(CacheCheck, BranchIntoTheMiddleOfAnInstruction) {
 TEST_F(CacheCheck, IndirectCacheEntryIntoTheMiddleOfABlock) {
   auto& ctx = const_cast<dbt::DbtContext&>(dbt->context());
   // (The HLT at the end cleared the cache; an entry as the dispatcher adds it is clean.)
-  dbt::IndirectEntry& e = ctx.ib[0x1080 & (dbt::kIndirectEntries - 1)];
-  e = dbt::IndirectEntry{0x1080, 0, callee->code};
+  // Entries point at a block's checked entry.
+  dbt::IndirectEntry& e = ctx.ib[dbt::indirect_index(0x1080)];
+  e = dbt::IndirectEntry{0x1080, 0, callee->code + callee->checked_entry_offset};
   auto p = check();
   EXPECT_EQ(p, std::vector<std::string>{});
   e.code = callee->code + 4;
   p = check();
   EXPECT_TRUE(reports(p, "indirect-branch cache entry")) << joined(p);
   EXPECT_TRUE(reports(p, "the middle of block 00001080")) << joined(p);
-  // The entry of a block of another EIP.
-  e.code = other_block(callee)->code;
+  // A block's ordinary entry (it would run without the EIP check).
+  e.code = callee->code;
+  p = check();
+  EXPECT_TRUE(reports(p, "not a block's checked entry")) << joined(p);
+  // The checked entry of a block of another EIP.
+  const Block* other = other_block(callee);
+  e.code = other->code + other->checked_entry_offset;
   p = check();
   EXPECT_TRUE(reports(p, "of eip")) << joined(p);
   // A block made invalid.
-  e.code = callee->code;
+  e.code = callee->code + callee->checked_entry_offset;
   callee->valid = false;
   p = check();
   EXPECT_TRUE(reports(p, "points at block 00001080 (phys 00001080 mode")) << joined(p);
