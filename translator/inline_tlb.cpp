@@ -1,5 +1,8 @@
 #include "translator/inline_tlb.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace popek::dbt {
 
 namespace {
@@ -37,13 +40,9 @@ void InlineTlb::install(TlbPrivilege priv, TlbKind kind, const Mapping& m, uint8
   }
 }
 
-void InlineTlb::flush_all() {
-  if (local_.size() + global_.size() < kSlots / 4) {
-    for (uint16_t i : local_) invalidate(i);
-    for (uint16_t i : global_) invalidate(i);
-  } else {
-    for (unsigned i = 0; i < kSlots; ++i) invalidate(i);
-  }
+void InlineTlb::invalidate_every_slot() {
+  for (auto& priv : tlb_)
+    for (auto& kind : priv) std::fill(std::begin(kind), std::end(kind), TlbEntry{kInvalidTag, 0, 0});
   meta_.fill(0);
   local_.clear();
   global_.clear();
@@ -51,17 +50,25 @@ void InlineTlb::flush_all() {
   large_global_.fill(0);
 }
 
+void InlineTlb::flush_all() {
+  if (local_.size() + global_.size() >= kSlots / 4) return invalidate_every_slot();
+  for (uint16_t i : local_) invalidate(i);
+  for (uint16_t i : global_) invalidate(i);
+  for (uint16_t i : local_) meta_[i] = 0;
+  for (uint16_t i : global_) meta_[i] = 0;
+  local_.clear();
+  global_.clear();
+  large_local_.fill(0);
+  large_global_.fill(0);
+}
+
 void InlineTlb::flush_non_global() {
-  if (local_.size() < kSlots / 4) {
-    for (uint16_t i : local_) {
-      meta_[i] &= ~kListedLocal;
-      if (!(meta_[i] & kGlobal)) invalidate(i);
-    }
-  } else {
-    for (unsigned i = 0; i < kSlots; ++i) {
-      meta_[i] &= ~kListedLocal;
-      if (!(meta_[i] & kGlobal)) invalidate(i);
-    }
+  // Without global entries this is a whole flush (a guest that does not use
+  // PGE reloading CR3): a plain fill of the table when most of it is in use.
+  if (global_.empty()) return flush_all();
+  for (uint16_t i : local_) {
+    meta_[i] &= ~kListedLocal;
+    if (!(meta_[i] & kGlobal)) invalidate(i);
   }
   local_.clear();
   large_local_.fill(0);

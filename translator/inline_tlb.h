@@ -61,6 +61,7 @@ class InlineTlb {
   enum Meta : uint8_t { kGlobal = 1, kLarge = 2, kListedLocal = 4, kListedGlobal = 8 };
   TlbEntry& slot(unsigned i) { return tlb_[i / (kTlbKinds * kTlbEntries)][(i / kTlbEntries) % kTlbKinds][i % kTlbEntries]; }
   void invalidate(unsigned i) { slot(i) = TlbEntry{kInvalidTag, 0, 0}; }
+  void invalidate_every_slot();
 
   TlbEntry (&tlb_)[kTlbPrivileges][kTlbKinds][kTlbEntries];
   std::array<uint8_t, kSlots> meta_{};
