@@ -29,6 +29,7 @@
 #include "frontend/options.h"
 #include "frontend/report.h"
 #include "popek_build_info.h"
+#include "translator/code_region.h"
 
 extern char** environ;
 
@@ -271,6 +272,8 @@ struct BenchOptions {
   uint64_t stats_interval = 0;   // --stats-interval for popek runs (0: none)
   double tc_size_mib = 0;        // --tc-size for dbt runs (0: default)
   std::vector<double> sweep_tc;  // --sweep tc-size=...: sizes in MiB
+  std::string tc_wx;             // --tc-wx for dbt runs (empty: popek's default)
+  std::vector<std::string> sweep_wx;  // --sweep tc-wx=...: W^X modes
   bool progress = false;         // live progress line on stderr
 };
 
@@ -336,6 +339,7 @@ Run run_once(const std::string& engine, const Workload& w, const BenchOptions& o
             "--stats", stats};
     if (o.stats_interval) args.insert(args.end(), {"--stats-interval", std::to_string(o.stats_interval)});
     if (engine == "dbt" && tc_size_mib > 0) args.insert(args.end(), {"--tc-size", format_mib(tc_size_mib)});
+    if (engine == "dbt" && !o.tc_wx.empty()) args.insert(args.end(), {"--tc-wx", o.tc_wx});
     if (o.progress) args.insert(args.end(), {"--progress-file", progress});
   } else if (engine == "qemu") {
     args = {kQemu, "-nodefaults", "-display", "none", "-accel", "tcg", "-bios", w.rom.string(),
@@ -432,6 +436,7 @@ json run_json(const std::string& engine, const Run& r) {
     if (r.stats.contains("translator")) {
       const json& t = r.stats["translator"];
       TranslatorCounts c = counts_of(t);
+      if (t.contains("tc_wx")) j["tc_wx"] = t["tc_wx"];
       j["tc_hit_rate"] = opt(tc_hit_rate(c));
       j["indirect_hit_rate"] = opt(indirect_hit_rate(c));
       j["chaining_rate"] = opt(chaining_rate(c));
@@ -624,6 +629,25 @@ void print_sweep_table(const json& report, std::FILE* out) {
                      out);
 }
 
+// --sweep tc-wx: each mode's time and its ratio to the first mode's, per workload.
+void print_wx_sweep_table(const json& report, std::FILE* out) {
+  std::vector<std::string> head = {"workload", "W^X", "dbt s", "ratio", "CPU s", "CPU ratio", "MIPS"};
+  std::vector<std::vector<std::string>> rows;
+  for (const json& w : report["sweep"]["workloads"])
+    for (const json& p : w["points"])
+      rows.push_back({w["name"].get<std::string>(), p["tc_wx"].get<std::string>(), fmt_time(p),
+                      p.contains("wall_ratio") ? fmt_num(p["wall_ratio"], "%.3f") : "-",
+                      p.contains("cpu_seconds") ? fmt_num(p["cpu_seconds"], "%.3f") : "-",
+                      p.contains("cpu_ratio") ? fmt_num(p["cpu_ratio"], "%.3f") : "-",
+                      p.contains("guest_mips") ? fmt_num(p["guest_mips"], "%.0f") : "-"});
+  print_rows(head, rows, out);
+  std::fprintf(out, "The dbt engine in each --tc-wx mode, interleaved within each round; ratios of medians to the "
+                    "first mode's.\n");
+  for (const json& w : report["sweep"]["workloads"])
+    for (const json& p : w["points"])
+      print_failures(p["runs"], w["name"].get<std::string>() + " tc-wx " + p["tc_wx"].get<std::string>(), out);
+}
+
 // Control characters (from argv or a child's output) as \xNN, so that a
 // message stays on one line.
 std::string one_line(const std::string& text) {
@@ -651,11 +675,28 @@ std::vector<std::string> split_list(const std::vector<std::string>& items) {
   return out;
 }
 
-// Parses "tc-size=1,4,16,64" (MiB); returns false with a reason.
-bool parse_sweep(const std::string& spec, std::vector<double>& sizes, std::string& error) {
-  const std::string key = "tc-size=";
+// Parses "tc-size=1,4,16,64" (MiB) or "tc-wx=dual,mprotect,off"; returns
+// false with a reason.
+bool parse_sweep(const std::string& spec, std::vector<double>& sizes, std::vector<std::string>& modes,
+                 std::string& error) {
+  const std::string key = "tc-size=", wx_key = "tc-wx=";
+  if (spec.rfind(wx_key, 0) == 0) {
+    for (const std::string& item : split_list({spec.substr(wx_key.size())})) {
+      if (dbt::WxMode m; !dbt::parse_wx_mode(item, m)) {
+        error = "--sweep tc-wx: '" + item + "' is not dual, mprotect or off";
+        return false;
+      }
+      if (std::find(modes.begin(), modes.end(), item) != modes.end()) {
+        error = "--sweep tc-wx: " + item + " given twice";
+        return false;
+      }
+      modes.push_back(item);
+    }
+    if (modes.empty()) error = "--sweep tc-wx= needs at least one mode";
+    return !modes.empty();
+  }
   if (spec.rfind(key, 0) != 0) {
-    error = "--sweep " + spec + ": expected tc-size=SIZE,SIZE,... (MiB)";
+    error = "--sweep " + spec + ": expected tc-size=SIZE,SIZE,... (MiB) or tc-wx=MODE,MODE,...";
     return false;
   }
   for (const std::string& item : split_list({spec.substr(key.size())})) {
@@ -712,8 +753,9 @@ int bench_main(int argc, char** argv) {
                  "Sample the translator's counters every N guest instructions for the report's time series "
                  "(default with --out: 5,000,000, or 50,000 with --quick; 0: none)");
   app.add_option("--tc-size", o.tc_size_mib, "Translation cache size in MiB for the dbt runs (0.0625 to 1024)");
+  app.add_option("--tc-wx", o.tc_wx, "Translation cache W^X mode for the dbt runs: dual, mprotect or off");
   app.add_option("--sweep", sweep, "tc-size=1,4,16,64: run dbt at each translation cache size (MiB) instead of "
-                                   "comparing engines");
+                                   "comparing engines; tc-wx=dual,mprotect,off: at each W^X mode");
   app.add_flag("--progress", force_progress, "Show the live progress line even when stderr is not a terminal");
   app.add_flag("--no-progress", no_progress, "Never show the live progress line");
   app.add_flag("--keep-temp", o.keep_temp, "Keep the temporary directory of run outputs and statistics");
@@ -733,12 +775,15 @@ int bench_main(int argc, char** argv) {
   if (!(o.timeout >= 0)) return fail("--timeout must not be negative or NaN");
   if (o.tc_size_mib != 0 && !(o.tc_size_mib >= 0.0625 && o.tc_size_mib <= 1024))
     return fail("--tc-size " + format_mib(o.tc_size_mib) + ": the translation cache must be 0.0625 to 1024 MiB");
+  if (dbt::WxMode m; !o.tc_wx.empty() && !dbt::parse_wx_mode(o.tc_wx, m))
+    return fail("--tc-wx " + o.tc_wx + ": expected dual, mprotect or off");
   if (force_progress && no_progress) return fail("--progress and --no-progress contradict each other");
   o.progress = force_progress || (!no_progress && ::isatty(2));
   if (!sweep.empty()) {
     std::string error;
-    if (!parse_sweep(sweep, o.sweep_tc, error)) return fail(error);
-    if (o.tc_size_mib != 0) return fail("--sweep tc-size and --tc-size exclude each other");
+    if (!parse_sweep(sweep, o.sweep_tc, o.sweep_wx, error)) return fail(error);
+    if (o.tc_size_mib != 0 && !o.sweep_tc.empty()) return fail("--sweep tc-size and --tc-size exclude each other");
+    if (!o.tc_wx.empty() && !o.sweep_wx.empty()) return fail("--sweep tc-wx and --tc-wx exclude each other");
   }
   if (!o.out_dir.empty() && app.count("--stats-interval") == 0) o.stats_interval = o.quick ? 50'000 : 5'000'000;
 
@@ -757,7 +802,7 @@ int bench_main(int argc, char** argv) {
       return fail("--engines: unknown engine '" + e + "' (expected dbt, interp, qemu or native)");
     if (!seen.insert(e).second) return fail("--engines: '" + e + "' given twice");
   }
-  const bool sweeping = !o.sweep_tc.empty();
+  const bool sweeping = !o.sweep_tc.empty() || !o.sweep_wx.empty();
   if (sweeping && o.engines_given && o.engines != std::vector<std::string>{"dbt"})
     return fail("--sweep runs the dbt engine only (drop --engines or give --engines dbt)");
   const bool have_qemu = on_path(kQemu);
@@ -827,7 +872,9 @@ int bench_main(int argc, char** argv) {
   opts["timeout"] = o.timeout;
   opts["stats_interval"] = o.stats_interval;
   opts["tc_size_mib"] = o.tc_size_mib > 0 ? json(o.tc_size_mib) : json(nullptr);
-  if (sweeping) opts["sweep_tc_size_mib"] = o.sweep_tc;
+  opts["tc_wx"] = o.tc_wx.empty() ? json(nullptr) : json(o.tc_wx);
+  if (!o.sweep_tc.empty()) opts["sweep_tc_size_mib"] = o.sweep_tc;
+  if (!o.sweep_wx.empty()) opts["sweep_tc_wx"] = o.sweep_wx;
   opts["command"] = [&] {
     std::string c = "popek bench";
     for (int i = 1; i < argc; ++i) c += std::string(" ") + argv[i];
@@ -836,22 +883,27 @@ int bench_main(int argc, char** argv) {
   report["options"] = opts;
 
   std::fprintf(stderr, "popek bench: %zu workload(s) x %zu %s x %u run(s)%s, load %.2f\n", ws.size(),
-               sweeping ? o.sweep_tc.size() : o.engines.size(), sweeping ? "cache size(s)" : "engine(s)", o.runs,
+               sweeping ? o.sweep_tc.size() + o.sweep_wx.size() : o.engines.size(),
+               !o.sweep_wx.empty() ? "W^X mode(s)" : sweeping ? "cache size(s)" : "engine(s)", o.runs,
                o.quick ? " (quick)" : "", load_average()[0]);
   bool all_ok = true;
   size_t total = 0, done = 0;
   for (const Workload& w : ws) {
-    if (sweeping) total += o.sweep_tc.size() * o.runs;
+    if (sweeping) total += (o.sweep_tc.size() + o.sweep_wx.size()) * o.runs;
     else
       for (const std::string& e : o.engines) total += (e == "native" && w.native.empty()) ? 0 : o.runs;
   }
   // One run, with its progress lines.
-  auto one = [&](const std::string& e, const Workload& w, unsigned r, double tc, const std::string& what) {
+  auto one = [&](const std::string& e, const Workload& w, unsigned r, double tc, const std::string& what,
+                 const std::string& wx = {}) {
     ++done;
     char head[256];
     std::snprintf(head, sizeof head, "[%zu/%zu] %s %s run %u", done, total, w.name.c_str(), what.c_str(), r + 1);
-    std::string tag = (tc > 0 ? "tc" + format_mib(tc) + "." : std::string()) + std::to_string(r);
-    Run run = run_once(e, w, o, self, tmp, tag, tc, head);
+    std::string tag = (tc > 0 ? "tc" + format_mib(tc) + "." : std::string()) + (wx.empty() ? "" : "wx" + wx + ".") +
+                      std::to_string(r);
+    BenchOptions run_options = o;
+    if (!wx.empty()) run_options.tc_wx = wx;
+    Run run = run_once(e, w, run_options, self, tmp, tag, tc, head);
     std::string result;
     if (run.ok) {
       result = fixed(run.wall_seconds, 3) + " s";
@@ -865,7 +917,38 @@ int bench_main(int argc, char** argv) {
   };
 
   report["workloads"] = json::array();
-  if (sweeping) {
+  if (!o.sweep_wx.empty()) {
+    json sw;
+    sw["parameter"] = "tc_wx";
+    sw["values"] = o.sweep_wx;
+    sw["workloads"] = json::array();
+    for (const Workload& w : ws) {
+      std::vector<json> runs(o.sweep_wx.size(), json::array());
+      // Modes interleave within a round, as engines do.
+      for (unsigned r = 0; r < o.runs; ++r)
+        for (size_t i = 0; i < o.sweep_wx.size(); ++i)
+          runs[i].push_back(one("dbt", w, r, o.tc_size_mib, "dbt tc-wx " + o.sweep_wx[i], o.sweep_wx[i]));
+      json wj;
+      wj["name"] = w.name;
+      wj["points"] = json::array();
+      std::optional<double> first_wall, first_cpu;
+      for (size_t i = 0; i < o.sweep_wx.size(); ++i) {
+        json p;
+        p["tc_wx"] = o.sweep_wx[i];
+        p["tc_size_mib"] = o.tc_size_mib > 0 ? o.tc_size_mib : 32.0;
+        p.update(engine_summary(runs[i]));
+        std::optional<double> wall, cpu;
+        if (p["wall_seconds"].is_object()) wall = p["wall_seconds"]["median"].get<double>();
+        if (p.contains("cpu_seconds")) cpu = p["cpu_seconds"].get<double>();
+        if (i == 0) first_wall = wall, first_cpu = cpu;
+        if (std::optional<double> q = ratio(wall, first_wall)) p["wall_ratio"] = *q;
+        if (std::optional<double> q = ratio(cpu, first_cpu)) p["cpu_ratio"] = *q;
+        wj["points"].push_back(p);
+      }
+      sw["workloads"].push_back(wj);
+    }
+    report["sweep"] = sw;
+  } else if (sweeping) {
     json sw;
     sw["parameter"] = "tc_size_mib";
     sw["values"] = o.sweep_tc;
@@ -938,7 +1021,8 @@ int bench_main(int argc, char** argv) {
               report["popek_commit"].get<std::string>().c_str(), report["host_cpu"].get<std::string>().c_str(), o.runs,
               o.quick ? ", quick ROMs" : "", report["load_average_start"][0].get<double>(),
               report["load_average_end"][0].get<double>());
-  if (sweeping) print_sweep_table(report, stdout);
+  if (!o.sweep_wx.empty()) print_wx_sweep_table(report, stdout);
+  else if (sweeping) print_sweep_table(report, stdout);
   else print_table(report, stdout);
   std::fflush(stdout);
 

@@ -171,8 +171,31 @@ void time_series_charts(std::ostringstream& o, const json& w, size_t wi) {
   o << svg::render(tr);
 }
 
+// --sweep tc-wx: a table per workload (the modes are not a numeric axis).
+void wx_sweep_section(std::ostringstream& o, const json& report, const Cells& cell) {
+  const json& sw = report["sweep"];
+  o << "<h2 id=\"sweep\">Translation-cache W^X modes</h2>\n";
+  o << "<p class=\"note\">The dbt engine with --tc-wx in each mode (dual: two views of one memfd; mprotect: "
+       "toggled around each write; off: read-write-execute). Ratios are of medians, to the first mode.</p>\n";
+  for (size_t wi = 0; wi < sw["workloads"].size(); ++wi) {
+    const json& w = sw["workloads"][wi];
+    const std::string base = "/sweep/workloads/" + std::to_string(wi) + "/points/";
+    o << "<h3>" << escape(w["name"].get<std::string>()) << "</h3>\n<table><tr><th>W^X</th><th>median s</th>"
+      << "<th>ratio</th><th>CPU s</th><th>CPU ratio</th><th>ok runs</th></tr>\n";
+    for (size_t pi = 0; pi < w["points"].size(); ++pi) {
+      const std::string pb = base + std::to_string(pi);
+      o << "<tr><td>" << escape(w["points"][pi]["tc_wx"].get<std::string>()) << "</td>"
+        << cell.num(pb + "/wall_seconds/median", 3) << cell.num(pb + "/wall_ratio", 3)
+        << cell.num(pb + "/cpu_seconds", 3) << cell.num(pb + "/cpu_ratio", 3) << cell.num(pb + "/ok_runs", 0)
+        << "</tr>\n";
+    }
+    o << "</table>\n";
+  }
+}
+
 void sweep_section(std::ostringstream& o, const json& report, const Cells& cell) {
   const json& sw = report["sweep"];
+  if (sw.value("parameter", "") == "tc_wx") return wx_sweep_section(o, report, cell);
   o << "<h2 id=\"sweep\">Translation-cache size sweep</h2>\n";
   o << "<p class=\"note\">The dbt engine with --tc-size at each size (MiB). A cache smaller than the working set of "
        "translated code flushes, retranslates and loses hit rate.</p>\n";

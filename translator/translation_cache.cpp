@@ -14,6 +14,7 @@ TranslationCache::TranslationCache(size_t code_bytes, WxMode wx)
   block_area_ = region_.block_base();
   cursor_ = block_area_;
   end_ = block_area_ + region_.block_bytes();
+  stats_.tc_wx = to_string(region_.mode());
 }
 
 const uint8_t* TranslationCache::commit_code(const void* code, size_t size) {
@@ -167,7 +168,7 @@ std::string DbtStats::to_json() const {
     << ",\"retired_total\":" << retired_total << ",\"chained_exits\":" << chained_exits
     << ",\"cross_page_hits\":" << cross_page_hits << ",\"cross_page_misses\":" << cross_page_misses
     << ",\"sensitive_helper_calls\":" << sensitive_helper_calls << ",\"memory_slow_paths\":" << memory_slow_paths
-    << ",\"translation_ns\":" << translation_ns
+    << ",\"translation_ns\":" << translation_ns << ",\"tc_wx\":\"" << tc_wx << "\""
     << ",\"top_fallbacks\":{";
   bool first = true;
   for (const auto& [name, count] : top_fallbacks(10)) {

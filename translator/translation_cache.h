@@ -133,6 +133,7 @@ struct DbtStats {
   uint64_t sensitive_helper_calls = 0;  // targeted helpers (IN/OUT/RDTSC) that ran the instruction
   uint64_t memory_slow_paths = 0;       // fallbacks reached from a native access's slow path
   uint64_t translation_ns = 0;          // host time in DbtEngine::translate (flushes included)
+  const char* tc_wx = "";  // the cache's W^X mode (to_string(WxMode)), for --stats
   std::unordered_map<uint16_t, uint64_t> fallbacks_by_mnemonic;  // generic fallbacks, per ZydisMnemonic
   // The `n` mnemonics with the most generic fallbacks, most first.
   std::vector<std::pair<std::string, uint64_t>> top_fallbacks(size_t n) const;

@@ -220,6 +220,35 @@ TEST(BenchReport, SweepSmallerCacheLowerHitRate) {
   EXPECT_GE(check_numbers(d.doc, report), 8u);
 }
 
+TEST(BenchReport, SweepWxModes) {
+  // Each W^X mode runs the ROM to its checksum, and the run says which mode
+  // it had (popek --stats: translator.tc_wx).
+  std::string dir = ::testing::TempDir() + "bench_sweep_wx";
+  ASSERT_EQ(shell("rm -rf '" + dir + "'"), 0);
+  std::string cmd = "'" + kPopek + "' bench --quick --runs 1 --workloads smc --sweep tc-wx=off,dual,mprotect --out '" +
+                    dir + "' --rom-dir '" + kRoms + "' >'" + dir + ".log' 2>&1";
+  ASSERT_EQ(shell(cmd), 0) << slurp(dir + ".log");
+  json report = json::parse(slurp(dir + "/report.json"));
+  EXPECT_EQ(report["sweep"]["parameter"], "tc_wx");
+  const json& pts = report["sweep"]["workloads"][0]["points"];
+  ASSERT_EQ(pts.size(), 3u);
+  const char* modes[] = {"off", "dual", "mprotect"};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(pts[i]["tc_wx"], modes[i]);
+    EXPECT_EQ(pts[i]["ok_runs"], 1);
+    ASSERT_TRUE(pts[i].contains("wall_ratio"));
+    EXPECT_EQ(pts[i]["runs"][0]["tc_wx"], modes[i]);
+  }
+  EXPECT_DOUBLE_EQ(pts[0]["wall_ratio"].get<double>(), 1.0);
+  const std::string log = slurp(dir + ".log");
+  EXPECT_NE(log.find("smc dbt tc-wx mprotect run 1"), std::string::npos) << log;
+  EXPECT_NE(log.find("ratio"), std::string::npos) << log;
+  Doc d;
+  parse_report(dir + "/report.html", d);
+  ASSERT_NE(d.doc, nullptr);
+  EXPECT_GE(check_numbers(d.doc, report), 6u);
+}
+
 TEST(BenchReport, BadSweepAndTcSize) {
   struct Case {
     std::string args, fragment;
@@ -228,7 +257,11 @@ TEST(BenchReport, BadSweepAndTcSize) {
                                          {"--sweep tc-size=1,x", "'x'"},
                                          {"--sweep tc-size=0.001", "0.0625 to 1024"},
                                          {"--sweep tc-size=1 --engines interp", "dbt engine only"},
-                                         {"--tc-size 5000", "--tc-size"}}) {
+                                         {"--tc-size 5000", "--tc-size"},
+                                         {"--sweep tc-wx=dual,rwx", "'rwx'"},
+                                         {"--sweep tc-wx=dual,dual", "given twice"},
+                                         {"--sweep tc-wx=dual --tc-wx off", "exclude each other"},
+                                         {"--tc-wx never", "--tc-wx never"}}) {
     SCOPED_TRACE(c.args);
     std::string log = ::testing::TempDir() + "bench_bad_sweep.log";
     EXPECT_EQ(shell("'" + kPopek + "' bench --quick " + c.args + " --rom-dir '" + kRoms + "' >" + log + " 2>&1"), 2);
