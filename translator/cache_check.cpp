@@ -173,7 +173,7 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
         boundary[off] = 1;
         const ZydisInstructionCategory cat = insn.meta.category;
         const bool branch = cat == ZYDIS_CATEGORY_COND_BR || cat == ZYDIS_CATEGORY_UNCOND_BR || cat == ZYDIS_CATEGORY_CALL;
-        const std::string at = name_of(b) + ": " + ZydisMnemonicGetString(insn.mnemonic) + " at +" + hex(off);
+        auto at = [&] { return name_of(b) + ": " + ZydisMnemonicGetString(insn.mnemonic) + " at +" + hex(off); };
         if (branch && insn.raw.imm[0].is_relative) {
           const uint64_t next = lo + off + insn.length;
           const uint64_t target = next + uint64_t(insn.raw.imm[0].value.s);
@@ -185,18 +185,18 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
             // A direct exit: checked above against its stub's state; here
             // only that it is the stub's jmp rel32.
             if (insn.mnemonic != ZYDIS_MNEMONIC_JMP || insn.raw.imm[0].size != 32)
-              p.add(at + ": a direct exit's patch site is not a jmp rel32");
+              p.add(at() + ": a direct exit's patch site is not a jmp rel32");
           } else if (target >= lo && target < lo + b->code_size) {
             internal.emplace_back(off, target);
           } else if (!routines.count(target)) {
-            p.add(at + " branches to " + describe_target(target));
+            p.add(at() + " branches to " + describe_target(target));
           }
         } else if (branch) {
           const bool call = cat == ZYDIS_CATEGORY_CALL;
-          if (call ? !in.allow_indirect_calls : !in.allow_indirect_jumps) p.add(at + ": an indirect branch");
+          if (call ? !in.allow_indirect_calls : !in.allow_indirect_jumps) p.add(at() + ": an indirect branch");
         } else if (cat == ZYDIS_CATEGORY_RET || cat == ZYDIS_CATEGORY_SYSCALL || cat == ZYDIS_CATEGORY_INTERRUPT ||
                    insn.mnemonic == ZYDIS_MNEMONIC_IRETQ || insn.mnemonic == ZYDIS_MNEMONIC_IRETD) {
-          p.add(at + ": leaves the block through no checked path");
+          p.add(at() + ": leaves the block through no checked path");
         }
         off += insn.length;
       }
