@@ -101,7 +101,8 @@ void PhysicalMemory::unprotect_code_page(uint32_t page) {
   if (page >= kPages || !code_page_[page]) return;
   code_page_[page] = 0;
   write_page_[page] = backing_write_[page];
-  ++map_generation_;
+  // No map_generation_ bump: a cache of host pointers cannot hold a write
+  // pointer to a page that had none, and its read pointer is unchanged.
 }
 
 uint32_t PhysicalMemory::read(uint32_t pa, unsigned size) {
@@ -185,13 +186,20 @@ void PhysicalMemory::write_slow(uint32_t pa, unsigned size, uint32_t value) {
 }
 
 // Bulk copies go a page at a time: a page with a direct pointer is copied
-// with memcpy; code-protected, ROM, MMIO and unmapped pages go byte by byte
-// through the slow path, which applies their rules (SMC hook, drop, device).
+// with memcpy, a code-protected page too (then the SMC hook sees the whole
+// chunk at once); ROM, MMIO and unmapped pages go byte by byte through the
+// slow path, which applies their rules (drop, device).
 void PhysicalMemory::write_bytes(uint32_t pa, const uint8_t* src, uint32_t len) {
   while (len) {
     uint32_t chunk = std::min(len, kPageSize - (pa & (kPageSize - 1)));
+    const uint32_t page = (pa & a20_mask_) >> kPageShift;
     if (uint8_t* p = host_ptr_write(pa)) {
       std::memcpy(p, src, chunk);
+    } else if (code_page_[page] && backing_write_[page] && mmio_index_[page] < 0) {
+      // A code page (DMA or a loader over translated code): one copy and
+      // one hook call for the whole chunk.
+      std::memcpy(backing_write_[page] + (pa & (kPageSize - 1)), src, chunk);
+      if (code_hook_) code_hook_(code_hook_ctx_, pa & a20_mask_, chunk);
     } else {
       for (uint32_t i = 0; i < chunk; ++i) write_slow(pa + i, 1, src[i]);
     }

@@ -82,7 +82,8 @@ class PhysicalMemory {
   void protect_code_page(uint32_t page);
   void unprotect_code_page(uint32_t page);
   bool is_code_page(uint32_t page) const { return code_page_[page]; }
-  // Bumps on every change of the memory map (for TLBs holding host pointers).
+  // Bumps on every change of the memory map that can invalidate a cached host
+  // pointer (for TLBs holding them); unprotect_code_page does not bump it.
   uint64_t map_generation() const { return map_generation_; }
 
  private:

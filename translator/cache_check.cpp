@@ -226,8 +226,16 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
     }
   }
   std::unordered_set<const Block*> paged;
-  for (const auto& [page, list] : by_page_) {
+  for (const auto& [page, info] : by_page_) {
+    const auto& list = info.blocks;
     if (list.empty()) p.add("page " + hex(page) + ": an empty block list");
+    // The code bitmap is exactly the union of the listed blocks' bytes: a
+    // missing bit would let a write change code without invalidating it.
+    CodePage expect;
+    for (const Block* b : list)
+      if (owned.count(b)) expect.mark(*b);
+    if (!std::equal(std::begin(expect.code_bits), std::end(expect.code_bits), std::begin(info.code_bits)))
+      p.add("page " + hex(page) + ": the code bitmap differs from its blocks' bytes");
     for (const Block* b : list) {
       if (!owned.count(b)) {
         p.add("page " + hex(page) + ": lists a block not in the cache");
@@ -235,6 +243,7 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
       }
       if ((b->key.phys >> 12) != page) p.add(name_of(b) + ": listed under page " + hex(page));
       if (!paged.insert(b).second) p.add(name_of(b) + ": listed twice in the page index");
+      if (!b->valid) p.add(name_of(b) + ": in the page index");
       if (b->valid && !hashed.count(b)) p.add(name_of(b) + ": in the page index but not in the hash index");
     }
   }

@@ -730,14 +730,17 @@ uint32_t DbtEngine::fill_tlb(uint32_t linear, uint32_t request) {
   return 1;
 }
 
-void DbtEngine::code_write_hook(void* self, uint32_t pa, unsigned) {
-  static_cast<DbtEngine*>(self)->on_code_write(pa);
+void DbtEngine::code_write_hook(void* self, uint32_t pa, unsigned size) {
+  static_cast<DbtEngine*>(self)->on_code_write(pa, size);
 }
 
-void DbtEngine::on_code_write(uint32_t pa) {
+// Only the blocks translated from the written bytes go (the running one
+// included: its fallback site sees it invalid and leaves). The page keeps
+// its write protection while it holds blocks.
+void DbtEngine::on_code_write(uint32_t pa, unsigned size) {
   const uint32_t page = pa >> 12;
-  if (cache_.invalidate_page(page)) clear_indirect_cache();
-  mem_.unprotect_code_page(page);
+  if (cache_.invalidate_range(pa, size ? size : 1)) clear_indirect_cache();
+  if (!cache_.page_has_blocks(page)) mem_.unprotect_code_page(page);
 }
 
 }  // namespace popek::dbt

@@ -181,7 +181,7 @@ class DbtEngine {
   // declines (the instruction would fault): Interpreter::step() runs it.
   bool run_targeted(const FallbackSite& site);
   uint32_t fill_tlb(uint32_t linear, uint32_t request);  // request: tlb_fill_request()
-  void on_code_write(uint32_t pa);
+  void on_code_write(uint32_t pa, unsigned size);
 
   static uint32_t fallback_helper(DbtContext* ctx, const FallbackSite* site);
   static uint32_t tlb_fill_helper(DbtContext* ctx, uint32_t linear, uint32_t request);

@@ -56,7 +56,10 @@ Block* TranslationCache::insert(std::unique_ptr<Block> block) {
   Block*& head = by_linear_[b->key.linear];
   b->hash_next = head;
   head = b;
-  by_page_[b->key.phys >> 12].push_back(b);
+  CodePage& page = by_page_[b->key.phys >> 12];
+  page.blocks.push_back(b);
+  page.mark(*b);
+  page.data_write_bytes = 0;
   fast_[fast_slot(b->key)] = b;
   ++live_blocks_;
   ++stats_.blocks_translated;
@@ -74,29 +77,82 @@ void TranslationCache::unlink(Block* b) {
   b->hash_next = nullptr;
 }
 
+void TranslationCache::CodePage::mark(const Block& b) {
+  const uint32_t first = b.key.phys & 0xfff;
+  const uint32_t end = std::min<uint32_t>(first + b.guest_bytes, 0x1000);
+  for (uint32_t i = first; i < end; ++i) code_bits[i >> 6] |= uint64_t(1) << (i & 63);
+}
+
+bool TranslationCache::CodePage::overlaps(uint32_t offset, uint32_t len) const {
+  const uint32_t end = std::min<uint32_t>(offset + len, 0x1000);
+  for (uint32_t i = offset; i < end; ++i)
+    if (code_bits[i >> 6] >> (i & 63) & 1) return true;
+  return false;
+}
+
+void TranslationCache::drop(Block* b) {
+  b->valid = false;  // the code stays in place until the next flush
+  unlink(b);
+  for (ExitStub* in : b->incoming)
+    if (in->chained_to == b) unchain(*in);
+  b->incoming.clear();
+  for (uint32_t i = 0; i < b->exit_count; ++i)
+    if (Block* t = b->exits[i].chained_to) {
+      auto& v = t->incoming;
+      v.erase(std::remove(v.begin(), v.end(), &b->exits[i]), v.end());
+      b->exits[i].chained_to = nullptr;
+    }
+  --live_blocks_;
+}
+
 unsigned TranslationCache::invalidate_page(uint32_t phys_page) {
   auto it = by_page_.find(phys_page);
   if (it == by_page_.end()) return 0;
   unsigned n = 0;
-  for (Block* b : it->second) {
+  for (Block* b : it->second.blocks) {
     if (!b->valid) continue;
-    b->valid = false;  // the code stays in place until the next flush
-    unlink(b);
-    for (ExitStub* in : b->incoming)
-      if (in->chained_to == b) unchain(*in);
-    b->incoming.clear();
-    for (uint32_t i = 0; i < b->exit_count; ++i)
-      if (Block* t = b->exits[i].chained_to) {
-        auto& v = t->incoming;
-        v.erase(std::remove(v.begin(), v.end(), &b->exits[i]), v.end());
-        unchain(b->exits[i]);  // no stale jump to another block stays in dead code
-      }
-    --live_blocks_;
+    drop(b);
     ++n;
   }
   by_page_.erase(it);
   stats_.smc_invalidations += n;
   return n;
+}
+
+unsigned TranslationCache::invalidate_range(uint32_t pa, uint32_t len) {
+  auto it = by_page_.find(pa >> 12);
+  if (it == by_page_.end()) return 0;
+  CodePage& page = it->second;
+  const uint32_t offset = pa & 0xfff;
+  const uint32_t end = std::min<uint32_t>(offset + len, 0x1000);
+  if (!page.overlaps(offset, end - offset)) {
+    page.data_write_bytes += end - offset;
+    return page.data_write_bytes > kDataWriteLimit ? invalidate_page(pa >> 12) : 0;
+  }
+  unsigned n = 0;
+  size_t kept = 0;
+  for (Block* b : page.blocks) {
+    const uint32_t first = b->key.phys & 0xfff;
+    if (b->valid && (first >= end || first + b->guest_bytes <= offset)) {
+      page.blocks[kept++] = b;
+      continue;
+    }
+    if (b->valid) {
+      drop(b);
+      ++n;
+    }
+  }
+  page.blocks.resize(kept);
+  std::fill(std::begin(page.code_bits), std::end(page.code_bits), 0);
+  for (Block* b : page.blocks) page.mark(*b);
+  if (page.blocks.empty()) by_page_.erase(it);
+  stats_.smc_invalidations += n;
+  return n;
+}
+
+bool TranslationCache::is_code_byte(uint32_t pa) const {
+  auto it = by_page_.find(pa >> 12);
+  return it != by_page_.end() && it->second.overlaps(pa & 0xfff, 1);
 }
 
 void TranslationCache::chain(ExitStub& stub, Block& target) {

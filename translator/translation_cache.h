@@ -7,7 +7,9 @@
 // address of the first byte). The physical address makes a block found
 // through a linear address whose mapping changed (CR3 switch, PTE edit)
 // a miss rather than stale code. A page index lists the blocks of each
-// physical page for self-modifying-code invalidation.
+// physical page with a bitmap of the guest bytes they were translated from,
+// so that a write into a code page invalidates only the blocks whose bytes
+// it overlaps (see invalidate_range).
 //
 // W^X: the region (CodeRegion, code_region.h) is never writable and
 // executable in one mapping. Every address here (Block::code, the areas,
@@ -191,6 +193,16 @@ class TranslationCache {
   // Invalidates every block on a physical page, unpatching the chained jumps
   // into them. Returns how many.
   unsigned invalidate_page(uint32_t phys_page);
+  // A guest write to [pa, pa + len) (one page, len >= 1) of a page that
+  // holds blocks: invalidates the blocks whose guest bytes it overlaps and
+  // returns how many. A write that overlaps none only counts its bytes;
+  // after kDataWriteLimit such bytes since the page last got a block (data
+  // that shares a page with code), every block of the page goes, so that
+  // the caller can give the page its direct write path back.
+  unsigned invalidate_range(uint32_t pa, uint32_t len);
+  static constexpr uint32_t kDataWriteLimit = 512;
+  // Whether a guest byte is covered by a valid block (tests, tracing).
+  bool is_code_byte(uint32_t pa) const;
   // Points a stub's jump at `target` (its code entry), or back at the stub's
   // own unchained exit.
   void chain(ExitStub& stub, Block& target);
@@ -229,7 +241,17 @@ class TranslationCache {
   uint8_t* end_;
   std::vector<std::unique_ptr<Block>> blocks_;  // owned until the next flush
   std::unordered_map<uint32_t, Block*> by_linear_;  // chains through Block::hash_next
-  std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
+  // The valid blocks that start on a physical page (a block never spans
+  // two) and the bytes they cover, one bit per byte.
+  struct CodePage {
+    std::vector<Block*> blocks;
+    uint64_t code_bits[64] = {};
+    uint32_t data_write_bytes = 0;
+    void mark(const Block& b);
+    bool overlaps(uint32_t offset, uint32_t len) const;
+  };
+  void drop(Block* b);  // invalidates one block (unlink, unchain); the page index is the caller's
+  std::unordered_map<uint32_t, CodePage> by_page_;
   std::vector<Block*> fast_;
   size_t live_blocks_ = 0;
   DbtStats stats_;

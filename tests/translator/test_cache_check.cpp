@@ -22,7 +22,8 @@ namespace popek::dbt {
 // Reaches the cache's private index (declared a friend in translation_cache.h).
 struct TranslationCacheTestAccess {
   static std::vector<std::unique_ptr<Block>>& blocks(TranslationCache& c) { return c.blocks_; }
-  static std::unordered_map<uint32_t, std::vector<Block*>>& by_page(TranslationCache& c) { return c.by_page_; }
+  static std::vector<Block*>& page_blocks(TranslationCache& c, uint32_t page) { return c.by_page_[page].blocks; }
+  static uint64_t* code_bits(TranslationCache& c, uint32_t page) { return c.by_page_[page].code_bits; }
   static std::unordered_map<uint32_t, Block*>& by_linear(TranslationCache& c) { return c.by_linear_; }
   static std::vector<Block*>& fast(TranslationCache& c) { return c.fast_; }
 };
@@ -150,10 +151,17 @@ TEST_F(CacheCheck, ChainIntoAnInvalidBlock) {
 }
 
 TEST_F(CacheCheck, BlockMissingFromThePageIndex) {
-  auto& list = Access::by_page(*cache)[callee->key.phys >> 12];
+  auto& list = Access::page_blocks(*cache, callee->key.phys >> 12);
   list.erase(std::remove(list.begin(), list.end(), callee), list.end());
   const auto p = check();
   EXPECT_TRUE(reports(p, "in the hash index but not in the page index")) << joined(p);
+}
+
+TEST_F(CacheCheck, CodeBitmapMissesABlocksByte) {
+  const uint32_t offset = callee->key.phys & 0xfff;
+  Access::code_bits(*cache, callee->key.phys >> 12)[offset >> 6] &= ~(uint64_t(1) << (offset & 63));
+  const auto p = check();
+  EXPECT_TRUE(reports(p, "the code bitmap differs")) << joined(p);
 }
 
 TEST_F(CacheCheck, BlockMissingFromTheHashIndex) {
@@ -166,7 +174,7 @@ TEST_F(CacheCheck, BlockMissingFromTheHashIndex) {
 }
 
 TEST_F(CacheCheck, PageIndexUnderTheWrongPage) {
-  Access::by_page(*cache)[0x777].push_back(callee);
+  Access::page_blocks(*cache, 0x777).push_back(callee);
   const auto p = check();
   EXPECT_TRUE(reports(p, "listed under page 0x777")) << joined(p);
   EXPECT_TRUE(reports(p, "listed twice in the page index")) << joined(p);
