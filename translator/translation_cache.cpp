@@ -100,7 +100,7 @@ void TranslationCache::drop(Block* b) {
     if (Block* t = b->exits[i].chained_to) {
       auto& v = t->incoming;
       v.erase(std::remove(v.begin(), v.end(), &b->exits[i]), v.end());
-      b->exits[i].chained_to = nullptr;
+      unchain(b->exits[i]);  // no stale jump to another block stays in dead code
     }
   --live_blocks_;
 }
