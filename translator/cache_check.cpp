@@ -158,7 +158,9 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
     ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
     std::vector<uint8_t> boundary;
     std::vector<std::pair<uint32_t, uint64_t>> internal;  // (instruction offset, target)
-    for (const auto& [lo, b] : by_code) {
+    for (const auto& entry : by_code) {
+      const uint64_t lo = entry.first;  // (not a structured binding: lambdas below capture these)
+      const Block* b = entry.second;
       boundary.assign(b->code_size + 1, 0);
       internal.clear();
       uint32_t off = 0;
