@@ -116,16 +116,24 @@ void Emission::indirect_lookup(const x86::Gp& eip) {
   a.xor_(host::kTmp2.r32(), host::kTmp1.r32());
   a.and_(host::kTmp2.r32(), imm(kIndirectEntries - 1));
   a.shl(host::kTmp2.r32(), 4);
+  // r9 := the tag (this block's mode << 32 | EIP) the entry and the
+  // target's checked entry compare.
+  if (meta.key.mode) {
+    a.mov(host::kAddr, imm(lookup_tag(0, meta.key.mode)));
+    a.or_(host::kTmp1, host::kAddr);
+  }
   a.mov(host::kAddr, x86::ptr(host::kCtx, host::kTmp2, 0, ib + offsetof(IndirectEntry, code), 8));
-  a.cmp(host::kTmp1.r32(), x86::ptr(host::kCtx, host::kTmp2, 0, ib + offsetof(IndirectEntry, eip), 4));
+  a.cmp(host::kTmp1, x86::ptr(host::kCtx, host::kTmp2, 0, ib + offsetof(IndirectEntry, eip), 8));
   a.cmovne(host::kAddr, ctx_field(offsetof(DbtContext, ib_miss_code), 8));
 }
 
 void Emission::lookup_exit(uint32_t eip) {
-  // r9d := the EIP the checked entry compares; then through the entry of
-  // its slot (flags untouched: the target's entry stashes them).
+  // r9 := the tag (mode << 32 | EIP) the checked entry compares; then
+  // through the entry of its slot (flags untouched: the target's entry
+  // stashes them).
   need_rflags();
-  a.mov(host::kTmp1.r32(), imm(eip));
+  if (meta.key.mode) a.mov(host::kTmp1, imm(lookup_tag(eip, meta.key.mode)));
+  else a.mov(host::kTmp1.r32(), imm(eip));
   const size_t slot = offsetof(DbtContext, ib) + indirect_index(eip) * sizeof(IndirectEntry);
   a.jmp(ctx_field(slot + offsetof(IndirectEntry, code), 8));
 }
@@ -355,12 +363,13 @@ EmitResult emit_block(const GuestBlock& gb, const RuntimeRoutines& rt, const Emi
   meta.insn_host_offset[gb.insns.size()] = static_cast<uint32_t>(a.offset());
   assert(e.next_site == meta.site_count);
   for (auto& c : e.cold) c();
-  // The checked entry (the lookup cache's way in, r9d = the EIP looked up):
-  // the same flag stash as the entry, then the EIP compare.
+  // The checked entry (the lookup cache's way in, r9 = the tag looked up):
+  // the same flag stash as the entry, then the tag compare.
   asmjit::Label checked = a.newLabel(), mismatch = a.newLabel();
   a.bind(checked);
   seq::stash_flags(a);
-  a.cmp(host::kTmp1.r32(), imm(gb.eip));
+  a.mov(host::kTmp2, imm(lookup_tag(gb.eip, meta.key.mode)));
+  a.cmp(host::kTmp1, host::kTmp2);
   a.jne(mismatch);
   a.add(ctx_field(offsetof(DbtContext, checked_entries), 8), imm(1));
   a.jmp(e.after_stash);

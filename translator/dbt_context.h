@@ -25,19 +25,22 @@ static_assert(sizeof(TlbEntry) == 16, "the inline lookup scales the index by 16"
 
 constexpr uint32_t kInvalidTag = 1;  // never page aligned, so never matches
 
-// One entry of the block lookup cache: guest EIP -> the block's checked
-// entry, which compares r9d with the block's EIP before it runs (a mismatch
+// One entry of the block lookup cache: (guest EIP, mode key) -> the
+// block's checked entry, which compares r9 (mode << 32 | EIP, set by the
+// jumping block from its own mode) with its own before it runs (a mismatch
 // leaves through the lookup_miss routine). Empty entries point at
-// lookup_miss itself. Indirect branches (JMP/CALL r/m, RET) compare the EIP
-// inline before the jump; direct exits to another guest page jump through
-// the entry of their constant index and rely on the checked entry. The
-// dispatcher clears the cache whenever what the entries were found through
-// changes: a TLB flush (mappings), a new mode or code segment, SMC.
+// lookup_miss itself. Indirect branches (JMP/CALL r/m, RET) compare the
+// pair inline before the jump; direct exits to another guest page jump
+// through the entry of their constant slot and rely on the checked entry.
+// The mode in the tag lets user and kernel blocks share the cache across
+// privilege changes. The dispatcher drops entries whenever what they were
+// found through changes: their page's mapping, the code segment, SMC.
 struct IndirectEntry {
   uint32_t eip;
-  uint32_t pad;
+  uint32_t mode;  // the block's mode key (the high half of the 64-bit tag)
   const void* code;
 };
+constexpr uint64_t lookup_tag(uint32_t eip, uint16_t mode) { return (uint64_t(mode) << 32) | eip; }
 static_assert(sizeof(IndirectEntry) == 16);
 constexpr unsigned kIndirectEntries = 4096;
 static_assert((kIndirectEntries & (kIndirectEntries - 1)) == 0);

@@ -190,7 +190,7 @@ void DbtEngine::add_indirect(const Block& b) {
   const uint32_t i = indirect_index(b.eip);
   IndirectEntry& e = ctx_->ib[i];
   if (e.code == reinterpret_cast<const void*>(rt_.lookup_miss)) ib_filled_.push_back(i);
-  e = IndirectEntry{b.eip, 0, b.code + b.checked_entry_offset};
+  e = IndirectEntry{b.eip, b.key.mode, b.code + b.checked_entry_offset};
   // b was just found through a fetch translation of its page, so the MMU
   // holds that translation now.
   const Mmu::CachedAttrs a = interp_.mmu.cached_attrs(b.key.linear);
@@ -216,9 +216,8 @@ void DbtEngine::clear_indirect_cache() {
 
 void DbtEngine::enter_indirect_epoch(const Block& b) {
   auto& ep = indirect_epoch_;
-  if (ep.mode == b.key.mode && ep.cs_base == b.key.cs_base && ep.cs_limit == b.key.cs_limit) return;
+  if (ep.cs_base == b.key.cs_base && ep.cs_limit == b.key.cs_limit) return;
   clear_indirect_cache();
-  ep.mode = b.key.mode;
   ep.cs_base = b.key.cs_base;
   ep.cs_limit = b.key.cs_limit;
 }

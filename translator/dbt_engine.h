@@ -219,10 +219,10 @@ class DbtEngine {
   void new_fetch_epoch();
   ExitStub* pending_chain_ = nullptr;  // the direct exit the last block left through
   bool pending_indirect_ = false;      // the last block left through an indirect-cache miss
-  // The indirect-branch cache holds blocks of one (mode, CS base, CS limit).
+  // The lookup cache holds blocks of one (CS base, CS limit); the mode is
+  // in each entry's tag.
   struct {
-    uint16_t mode = 0xffff;
-    uint32_t cs_base = 0, cs_limit = 0;
+    uint32_t cs_base = 0, cs_limit = ~0u;
   } indirect_epoch_;
   // Step accounting of the block entry in progress.
   int64_t entry_budget_ = 0;

@@ -100,7 +100,7 @@ struct Block {
   const uint8_t* code = nullptr;
   uint32_t code_size = 0;
   // Offset in `code` of the checked entry, the lookup cache's way in: it
-  // runs the block only if r9d holds the block's EIP.
+  // runs the block only if r9 holds its tag (lookup_tag: mode << 32 | EIP).
   uint32_t checked_entry_offset = 0;
   bool valid = true;
   Block* hash_next = nullptr;

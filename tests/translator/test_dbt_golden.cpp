@@ -191,8 +191,10 @@ TEST_F(Golden, JmpRegisterThroughTheIndirectCache) {
             "xor r11d, r9d\n"
             "and r11d, 0xFFF\n"
             "shl r11d, 0x04\n"
+            "mov r8, <imm64>\n"                    // r9 := mode << 32 | eip, the tag
+            "or r9, r8\n"
             "mov r8, [r13+r11*1+0x400C8]\n"
-            "cmp r9d, [r13+r11*1+0x400C0]\n"
+            "cmp r9, [r13+r11*1+0x400C0]\n"
             "cmovnz r8, [r13+0x30]\n"  // miss: the ib_miss routine
             "mov r11, rax\n"
             "mov rax, r10\n"
@@ -339,7 +341,7 @@ TEST_F(Golden, WholeBlockListing) {
             "      mov dword ptr [r15+0x20], 0x1000\n"
             "      jmp exit_spill\n"
             // The lookup cache's way in: stash the flags as the entry does,
-            // run the block only if r9d holds its EIP.
+            // run the block only if r9 holds its tag (mode << 32 | EIP).
             "  checked entry:\n"
             "      mov r10, rax\n"
             "      lahf\n"
@@ -347,8 +349,9 @@ TEST_F(Golden, WholeBlockListing) {
             "      mov r11, rax\n"
             "      mov rax, r10\n"
             "      mov r10, r11\n"
-            "      cmp r9d, 0x1000\n"
-            "      jnz <+0xa0>\n"
+            "      mov r11, <imm64>\n"
+            "      cmp r9, r11\n"
+            "      jnz <+0xa6>\n"
             "      add qword ptr [r13+0x500D0], 0x01\n"
             "      jmp <+0x10>\n"
             "      mov r11, rax\n"
