@@ -373,6 +373,7 @@ RunOutcome Machine::run(const RunLimits& limits) {
       }
       ++resets_;
       reset();
+      if (reset_hook_) reset_hook_();
       if (engine_) engine_->after_reset();
       continue;
     }

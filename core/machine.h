@@ -112,6 +112,11 @@ class Machine {
   uint64_t retired() const;
   void request_exit(int status);
   void request_reset() { reset_requested_ = true; }
+  // Called by run() when the guest resets the machine (and no_reboot is
+  // off), after reset() and before the engine drops its translations: the
+  // point where a direct kernel boot loads the kernel again (--kernel).
+  // The hook may call request_exit() to end the run instead.
+  void set_reset_hook(std::function<void()> hook) { reset_hook_ = std::move(hook); }
 
   CpuState& cpu() { return cpu_; }
   PhysicalMemory& memory() { return mem_; }
@@ -222,6 +227,7 @@ class Machine {
   int exit_status_ = 0;
   bool reset_requested_ = false;
   uint64_t resets_ = 0;
+  std::function<void()> reset_hook_;
 };
 
 }  // namespace popek

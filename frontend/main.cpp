@@ -59,8 +59,9 @@ int main(int argc, char** argv) {
   cfg.engine = o.engine;
   cfg.no_reboot = o.no_reboot;
   std::string error;
-  // Direct kernel boot: no firmware; a reset (reboot, triple fault) ends
-  // the run with status 0, as there is nothing to restart into.
+  // Direct kernel boot: no firmware; a reset (reboot, triple fault) loads
+  // the kernel, initrd and command line again and restarts it, as QEMU's
+  // -kernel does (--no-reboot exits with status 0 instead).
   KernelBootFiles kernel;
   if (!o.kernel_path.empty()) {
     kernel.kernel_path = o.kernel_path;
@@ -71,7 +72,6 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "popek: %s\n", error.c_str());
       return 2;
     }
-    cfg.no_reboot = true;
   } else if (o.bios_is_default && ::access(o.bios_path.c_str(), F_OK) != 0) {
     std::fprintf(stderr, "popek: no firmware: %s not found (install Debian's seabios package or pass --bios FILE)\n",
                  o.bios_path.c_str());
@@ -158,6 +158,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "popek: %s\n", problem.c_str());
       return 2;
     }
+    // The same files loaded into the same machine cannot fail a second time.
+    machine.set_reset_hook([&machine, &kernel] {
+      if (std::string problem = load_kernel(machine, kernel); !problem.empty()) {
+        std::fprintf(stderr, "popek: reloading after a reset: %s\n", problem.c_str());
+        machine.request_exit(2);
+      }
+    });
   }
   // --serial stdio: COM1 also receives the host's stdin (a terminal in raw
   // mode while popek runs, restored on every way out).

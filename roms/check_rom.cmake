@@ -5,7 +5,7 @@
 #                                        a kernel booted with --kernel
 #                                        (--initrd MODULE, --append APPEND).
 # Pass = exit status 1 (the image wrote 0 to port 0xF4) and the output holds
-# the line "PASS <name>".
+# the line "PASS <name>" (and, with -DEXPECT=<regex>, matches that too).
 foreach(var POPEK ENGINE NAME)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_rom.cmake: -D${var}=... is required")
@@ -49,4 +49,7 @@ endif()
 string(REGEX MATCH "(^|\n)PASS ${NAME}(\r?\n|$)" found "${out}")
 if(NOT found)
   message(FATAL_ERROR "${NAME} (${ENGINE}): output lacks the line 'PASS ${NAME}'")
+endif()
+if(DEFINED EXPECT AND NOT out MATCHES "${EXPECT}")
+  message(FATAL_ERROR "${NAME} (${ENGINE}): output does not match '${EXPECT}'")
 endif()

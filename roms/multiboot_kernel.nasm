@@ -8,7 +8,17 @@
 ; size of the mmap's RAM range at 1 MiB; the command line ends in
 ; "mbtest=42"; one module, page-aligned, after the kernel, starting with
 ; "POPEK-MODULE".
+; With "mbreboot" in its command line (e.g. "mbreboot mbtest=42") it
+; checks that a reset reloads it (popek --kernel reloads the kernel, its
+; module and command line on a reset, as QEMU's -kernel does): it counts its
+; boots in conventional memory that the loader leaves alone (0x80000, which a
+; reset does not clear), prints "boot N", resets the machine through the
+; 8042 (0xFE to port 0x64) until it has booted 3 times, then passes. Each
+; boot must find its .data as the file has it (loaded afresh).
 bits 32
+REBOOT_AREA equ 0x80000               ; dword magic, dword boot count
+REBOOT_MAGIC equ 0x21544252           ; "RBT!"
+REBOOTS equ 3
 MB_MAGIC equ 0x1BADB002
 MB_FLAGS equ 0x00000003               ; page-aligned modules, memory info
 section .text                         ; the header first, inside the first 8 KiB of the file
@@ -91,6 +101,45 @@ _start:
     repe cmpsb
     jne fail_mods
 
+    ; "mbreboot" in the command line (after the kernel's path, as the
+    ; loader passes it): boot REBOOTS times through resets.
+    mov edx, [ebx + 16]
+.find:
+    cmp byte [edx], 0
+    je .passed
+    mov esi, edx
+    mov edi, reboot_cmd
+    mov ecx, reboot_cmd_len
+    repe cmpsb
+    je .reboot
+    inc edx
+    jmp .find
+.reboot:
+    cmp byte [fresh], 1               ; .data as in the file: reloaded on reset
+    jne fail_reload
+    mov byte [fresh], 0
+    cmp dword [REBOOT_AREA], REBOOT_MAGIC
+    je .counted
+    mov dword [REBOOT_AREA], REBOOT_MAGIC
+    mov dword [REBOOT_AREA + 4], 0
+.counted:
+    inc dword [REBOOT_AREA + 4]
+    mov esi, boot_msg
+    call print
+    mov al, [REBOOT_AREA + 4]
+    add al, '0'
+    out 0xE9, al
+    mov al, 10
+    out 0xE9, al
+    cmp dword [REBOOT_AREA + 4], REBOOTS
+    jae .passed
+    mov al, 0xFE                      ; the 8042's reset pulse
+    out 0x64, al
+.wait_reset:
+    hlt
+    jmp .wait_reset
+
+.passed:
     mov esi, pass_msg
     call print
     mov al, 0
@@ -110,6 +159,7 @@ FAIL fail_mem_upper, m_mem_upper
 FAIL fail_mmap, m_mmap
 FAIL fail_cmdline, m_cmdline
 FAIL fail_mods, m_mods
+FAIL fail_reload, m_reload
 
 fail:
     push esi
@@ -144,6 +194,11 @@ m_mem_upper: db "mem_upper disagrees with the mmap", 0
 m_mmap:      db "mmap has no RAM range at 1 MiB", 0
 m_cmdline:   db "command line does not end in mbtest=42", 0
 m_mods:      db "module missing, misplaced or wrong", 0
+m_reload:    db "after a reset, .data was not reloaded from the kernel file", 0
+boot_msg:    db "boot ", 0
+reboot_cmd:  db "mbreboot"
+reboot_cmd_len equ $ - reboot_cmd
+fresh:       db 1
 expect_cmd:  db "mbtest=42"
 expect_cmd_len equ $ - expect_cmd
 expect_mod:  db "POPEK-MODULE"
