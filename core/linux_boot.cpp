@@ -5,6 +5,7 @@
 #include "core/linux_boot.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "core/machine.h"
@@ -40,6 +41,11 @@ void put(std::vector<uint8_t>& b, uint32_t off, uint64_t v, unsigned size) {
   for (unsigned i = 0; i < size; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
 }
 uint64_t align_up(uint64_t v, uint64_t a) { return a ? (v + a - 1) / a * a : v; }
+std::string hex64(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
 
 }  // namespace
@@ -76,13 +82,23 @@ std::string parse_setup_header(const std::vector<uint8_t>& image, LinuxSetupHead
   h.loadflags = image[hdr::kLoadflags];
   if (!(h.loadflags & kLoadedHigh)) return "zImage (kernel loaded low) is not supported; use a bzImage";
   h.code32_start = get(image, hdr::kCode32Start, 4);
-  const bool v203 = h.version >= 0x0203, v205 = h.version >= 0x0205, v206 = h.version >= 0x0206,
-             v20a = h.version >= 0x020a;
+  // A field exists when the protocol version has it and the header reaches
+  // it (a header that claims a newer version than its length allows is cut
+  // short).
+  const auto has = [&](uint16_t version, uint32_t off, uint32_t size) {
+    if (h.version < version) return false;
+    return off + size <= header_end;
+  };
+  const bool v203 = h.version >= 0x0203, v205 = h.version >= 0x0205, v206 = h.version >= 0x0206;
+  if ((v203 && !has(0x0203, hdr::kInitrdAddrMax, 4)) || (v205 && !has(0x0205, hdr::kRelocatable, 1)) ||
+      (v206 && !has(0x0206, hdr::kCmdlineSize, 4)))
+    return "truncated bzImage (the setup header is too short for boot protocol " + std::to_string(h.version >> 8) +
+           "." + std::to_string(h.version & 0xff) + ")";
   h.initrd_addr_max = v203 ? get(image, hdr::kInitrdAddrMax, 4) : 0x37ffffffu;
   h.kernel_alignment = v205 ? get(image, hdr::kKernelAlignment, 4) : 0;
   h.relocatable_kernel = v205 ? image[hdr::kRelocatable] : 0;
   h.cmdline_size = v206 ? get(image, hdr::kCmdlineSize, 4) : 255;
-  if (v20a && image.size() >= hdr::kInitSize + 4) {
+  if (has(0x020a, hdr::kInitSize, 4)) {
     h.pref_address = uint64_t(get(image, hdr::kPrefAddress, 4)) | (uint64_t(get(image, hdr::kPrefAddress + 4, 4)) << 32);
     h.init_size = get(image, hdr::kInitSize, 4);
   }
@@ -110,7 +126,11 @@ std::string plan_linux_layout(const LinuxSetupHeader& h, uint32_t ram_size, uint
   if (h.relocatable_kernel) run_addr = align_up(run_addr, h.kernel_alignment);
   run_addr = std::max<uint64_t>(run_addr, h.pref_address);
   const uint64_t need = std::max<uint64_t>(h.init_size, h.kernel_bytes);
-  const uint64_t kernel_end = align_up(run_addr + need, 4096);
+  // (pref_address is 64 bits: compare before adding, so nothing wraps.)
+  const uint64_t kernel_end = run_addr < ram_size ? align_up(run_addr + need, 4096) : ~uint64_t{0};
+  if (run_addr >= ram_size)
+    return "the kernel needs more than the machine's " + mib(ram_size) + " of RAM (-m): it runs at 0x" +
+           hex64(run_addr) + " (kernel_alignment, pref_address)";
   if (kernel_end > ram_size)
     return "the kernel needs " + mib(kernel_end) + " of RAM, the machine has " + mib(ram_size) + " (-m)";
   out.kernel_end = static_cast<uint32_t>(kernel_end);

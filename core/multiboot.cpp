@@ -14,6 +14,9 @@ uint32_t get32(const std::vector<uint8_t>& b, size_t off) {
 }
 uint16_t get16(const std::vector<uint8_t>& b, size_t off) { return static_cast<uint16_t>(b[off] | b[off + 1] << 8); }
 constexpr uint32_t kLoaderDataStart = boot_layout::kGdt, kLoaderDataEnd = boot_layout::kCmdline + boot_layout::kCmdlineMax;
+// The VGA window and the ROM area: not RAM a kernel or module can be loaded into.
+constexpr uint32_t kHoleStart = 0xa0000, kHoleEnd = 0x100000;
+bool overlaps(uint64_t start, uint64_t end, uint64_t lo, uint64_t hi) { return start < hi && end > lo; }
 std::string hex(uint32_t v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%x", v);
@@ -111,22 +114,36 @@ std::string load_multiboot(Machine& m, const KernelBootFiles& f, const Multiboot
   const uint32_t ram = mem.ram_size();
   uint32_t kernel_end = 0;
   for (const LoadSegment& s : segs) {
-    // Anywhere in RAM but over the loader's own data (GDT, info, command line).
+    // Anywhere in RAM but over the loader's own data (GDT, info, command
+    // line). Segments in the VGA/ROM area are allowed: ld puts the ELF
+    // headers of a kernel linked at 1 MiB in a segment just below it (what
+    // lands there is not RAM, as on a PC).
     const uint64_t end = uint64_t(s.paddr) + s.mem_size;
     if (end > ram)
       return f.kernel_path + ": segment at " + hex(s.paddr) + " (" + std::to_string(s.mem_size) +
              " bytes) lies outside RAM (-m " + std::to_string(ram >> 20) + ")";
-    if (s.paddr < kLoaderDataEnd && end > kLoaderDataStart)
+    if (overlaps(s.paddr, end, kLoaderDataStart, kLoaderDataEnd))
       return f.kernel_path + ": segment at " + hex(s.paddr) + " overlaps the loader's data at " + hex(kLoaderDataStart) +
              "-" + hex(kLoaderDataEnd - 1);
     kernel_end = std::max(kernel_end, s.paddr + s.mem_size);
   }
-  // The module (the initrd) goes page-aligned after the kernel.
-  const uint32_t mod_start = (kernel_end + 0xfff) & ~0xfffu;
-  if (!f.initrd.empty() && uint64_t(mod_start) + f.initrd.size() > ram)
-    return f.initrd_path + ": initrd too big for RAM (" + std::to_string(f.initrd.size()) + " bytes; " +
-           std::to_string(ram - mod_start) + " bytes free after the kernel with -m " + std::to_string(ram >> 20) + ")";
-  if (f.cmdline.size() + 1 > boot_layout::kCmdlineMax) return f.kernel_path + ": command line too long";
+  // The module (the initrd) goes page-aligned after the kernel, and after
+  // the loader's data and the VGA/ROM area when it would overlap them.
+  uint64_t mod_start = (uint64_t(kernel_end) + 0xfff) & ~uint64_t{0xfff};
+  const uint64_t mod_size = f.initrd.size();
+  if (overlaps(mod_start, mod_start + mod_size, kLoaderDataStart, kLoaderDataEnd)) mod_start = kLoaderDataEnd;
+  if (overlaps(mod_start, mod_start + mod_size, kHoleStart, kHoleEnd)) mod_start = kHoleEnd;
+  if (!f.initrd.empty() && mod_start + mod_size > ram)
+    return f.initrd_path + ": initrd too big for RAM (" + std::to_string(mod_size) + " bytes; " +
+           std::to_string(ram > mod_start ? ram - mod_start : 0) + " bytes free after the kernel with -m " +
+           std::to_string(ram >> 20) + ")";
+  // The kernel's command line starts with its own name, as GRUB passes it.
+  const std::string cmdline = f.kernel_path + (f.cmdline.empty() ? "" : " " + f.cmdline);
+  if (!f.initrd.empty() && f.initrd_path.size() + 1 > boot_layout::kCmdline - multiboot::kModCmdlineAddr)
+    return f.initrd_path.substr(0, 64) + "...: path too long for the module's command line";
+  if (cmdline.size() + 1 > boot_layout::kCmdlineMax)
+    return f.kernel_path + ": command line too long (" + std::to_string(cmdline.size()) + " bytes with the kernel's path; at most " +
+           std::to_string(boot_layout::kCmdlineMax - 1) + ")";
 
   for (const LoadSegment& s : segs) {
     mem.write_bytes(s.paddr, f.kernel.data() + s.file_offset, s.file_size);
@@ -137,8 +154,7 @@ std::string load_multiboot(Machine& m, const KernelBootFiles& f, const Multiboot
   auto put_str = [&mem](uint32_t at, const std::string& s) {
     mem.write_bytes(at, reinterpret_cast<const uint8_t*>(s.c_str()), static_cast<uint32_t>(s.size() + 1));
   };
-  // The kernel's command line starts with its own name, as GRUB passes it.
-  put_str(boot_layout::kCmdline, f.kernel_path + (f.cmdline.empty() ? "" : " " + f.cmdline));
+  put_str(boot_layout::kCmdline, cmdline);
   put_str(kLoaderNameAddr, "popek");
   uint32_t info_flags = kInfoMem | kInfoCmdline | kInfoMmap | kInfoLoaderName;
   // Info structure (zeroed first: unused fields stay 0).
@@ -157,10 +173,10 @@ std::string load_multiboot(Machine& m, const KernelBootFiles& f, const Multiboot
     mmap_len += 24;
   }
   if (!f.initrd.empty()) {
-    mem.write_bytes(mod_start, f.initrd.data(), static_cast<uint32_t>(f.initrd.size()));
+    mem.write_bytes(static_cast<uint32_t>(mod_start), f.initrd.data(), static_cast<uint32_t>(f.initrd.size()));
     put_str(kModCmdlineAddr, f.initrd_path);
-    mem.write32(kModsAddr, mod_start);
-    mem.write32(kModsAddr + 4, mod_start + static_cast<uint32_t>(f.initrd.size()));
+    mem.write32(kModsAddr, static_cast<uint32_t>(mod_start));
+    mem.write32(kModsAddr + 4, static_cast<uint32_t>(mod_start + mod_size));
     mem.write32(kModsAddr + 8, kModCmdlineAddr);
     mem.write32(kModsAddr + 12, 0);
     mem.write32(kInfoAddr + 20, 1);  // mods_count

@@ -67,8 +67,11 @@ int main(int argc, char** argv) {
     kernel.kernel_path = o.kernel_path;
     kernel.initrd_path = o.initrd_path;
     kernel.cmdline = o.append;
-    if (!read_file(o.kernel_path, kernel.kernel, error) ||
-        (!o.initrd_path.empty() && !read_file(o.initrd_path, kernel.initrd, error))) {
+    // Both must fit in guest RAM: anything larger is refused unread.
+    const uint64_t ram_bytes = uint64_t{o.ram_mb} << 20;
+    const std::string ram_note = "with -m " + std::to_string(o.ram_mb);
+    if (!read_file(o.kernel_path, kernel.kernel, error, ram_bytes, ram_note) ||
+        (!o.initrd_path.empty() && !read_file(o.initrd_path, kernel.initrd, error, ram_bytes, ram_note))) {
       std::fprintf(stderr, "popek: %s\n", error.c_str());
       return 2;
     }
@@ -77,7 +80,10 @@ int main(int argc, char** argv) {
                  o.bios_path.c_str());
     return 2;
   }
-  if (o.kernel_path.empty() && !read_file(o.bios_path, cfg.bios, error)) {
+  // Firmware images are at most 256 KiB (validate_bios says so for what
+  // it reads); 16 MiB bounds the read of a device or a huge file.
+  constexpr uint64_t kFirmwareReadLimit = 16u << 20;
+  if (o.kernel_path.empty() && !read_file(o.bios_path, cfg.bios, error, kFirmwareReadLimit, "for a firmware image")) {
     std::fprintf(stderr, "popek: %s\n", error.c_str());
     return 2;
   }
@@ -95,7 +101,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "popek: warning: no VGA BIOS: %s not found (install Debian's seabios package or pass --vga-bios FILE)\n",
                    o.vga_bios_path.c_str());
     } else {
-      if (!read_file(o.vga_bios_path, cfg.vga_bios, error)) {
+      if (!read_file(o.vga_bios_path, cfg.vga_bios, error, kFirmwareReadLimit, "for a firmware image")) {
         std::fprintf(stderr, "popek: %s\n", error.c_str());
         return 2;
       }

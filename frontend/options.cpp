@@ -11,7 +11,24 @@
 
 namespace popek {
 
-bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
+namespace {
+std::string byte_count(uint64_t n) {
+  if (n >= (uint64_t{1} << 20) && n % (uint64_t{1} << 20) == 0) return std::to_string(n >> 20) + " MiB";
+  if (n >= 1024 && n % 1024 == 0) return std::to_string(n >> 10) + " KiB";
+  return std::to_string(n) + " bytes";
+}
+}  // namespace
+
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error, uint64_t max_bytes,
+               const std::string& limit_note) {
+  out.clear();
+  auto too_large = [&](const std::string& size) {
+    error = path + ": too large (" + size + "; at most " + byte_count(max_bytes) +
+            (limit_note.empty() ? "" : " " + limit_note) + ")";
+    out.clear();
+    out.shrink_to_fit();
+    return false;
+  };
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) {
     error = path + ": " + std::strerror(errno);
@@ -21,12 +38,20 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& 
     error = path + ": is a directory";
     return false;
   }
+  if (S_ISREG(st.st_mode) && uint64_t(st.st_size) > max_bytes) return too_large(std::to_string(st.st_size) + " bytes");
   std::ifstream f(path, std::ios::binary);
   if (!f) {
     error = path + ": cannot open: " + std::strerror(errno);
     return false;
   }
-  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  // Chunked, so a device or pipe without an end (/dev/zero) stops at the limit.
+  std::vector<char> chunk(1 << 16);
+  while (f) {
+    f.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const size_t got = static_cast<size_t>(f.gcount());
+    if (got > max_bytes - out.size()) return too_large("more than " + byte_count(max_bytes));
+    out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<long>(got));
+  }
   if (f.bad()) {
     error = path + ": read error";
     return false;

@@ -63,7 +63,11 @@ ParseResult parse_options(int argc, const char* const* argv);
 // Returns the one-line problem, or an empty string.
 std::string normalize_boot_order(std::string& order);
 
-// Reads a whole file; on failure returns false and a one-line reason.
-bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error);
+// Reads a whole file; on failure returns false and a one-line reason. A
+// file (or a device, pipe or /proc file, which are read up to the limit)
+// holding more than `max_bytes` is refused without reading it all: "PATH:
+// too large (...; at most LIMIT <limit_note>)".
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error,
+               uint64_t max_bytes = UINT64_MAX, const std::string& limit_note = "");
 
 }  // namespace popek

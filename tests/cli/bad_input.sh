@@ -86,8 +86,19 @@ check kernel-missing-initrd "$tmp/noinitrd" --kernel "$good_rom" --initrd "$tmp/
 check initrd-without-kernel "needs --kernel" --bios "$good_rom" --initrd "$tmp/big.initrd"
 check kernel-with-bios "cannot be combined" --bios "$good_rom" --kernel "$good_rom"
 if [ -n "$mb_kernel" ]; then
-  check initrd-too-big "initrd too big for RAM" --kernel "$mb_kernel" --initrd "$tmp/big.initrd" -m 2
+  check initrd-too-big "initrd too big for RAM" --kernel "$mb_kernel" --initrd "$tmp/big.initrd" -m 3
+  # Files larger than guest RAM, and devices without an end, are refused
+  # without being read whole (they used to be read into memory: /dev/zero
+  # ended in std::bad_alloc, a huge sparse initrd took all host memory).
+  check initrd-larger-than-ram "too large (3145728 bytes; at most 2 MiB with -m 2)" --kernel "$mb_kernel" --initrd "$tmp/big.initrd" -m 2
+  check initrd-endless "/dev/zero: too large (more than 32 MiB" --kernel "$mb_kernel" --initrd /dev/zero
+  if truncate -s 4G "$tmp/sparse.initrd" 2>/dev/null; then
+    check initrd-sparse-4g "too large (4294967296 bytes" --kernel "$mb_kernel" --initrd "$tmp/sparse.initrd" -m 64
+  fi
 fi
+check kernel-endless "/dev/zero: too large" --kernel /dev/zero -m 16
+check bios-endless "/dev/zero: too large (more than 16 MiB; at most 16 MiB for a firmware image)" --bios /dev/zero
+check vga-bios-endless "/dev/zero: too large" --bios "$good_rom" --vga-bios /dev/zero
 if command -v flock >/dev/null; then
   # Another holder of an exclusive lock on the image: popek must refuse it.
   flock -x "$tmp/disk.img" sleep 2 & locker=$!

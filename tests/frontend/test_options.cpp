@@ -134,7 +134,16 @@ TEST(Firmware, ReadFileErrorsNameTheFile) {
   { std::ofstream(path, std::ios::binary) << std::string(4096, 'x'); }
   EXPECT_TRUE(read_file(path, data, err)) << err;
   EXPECT_EQ(data.size(), 4096u);
+  // Over the limit: refused with the sizes, whether the size is known
+  // (a regular file) or not (a device without an end).
+  EXPECT_FALSE(read_file(path, data, err, 4095, "with -m 1"));
+  EXPECT_EQ(err, path + ": too large (4096 bytes; at most 4095 bytes with -m 1)");
+  EXPECT_TRUE(data.empty());
+  EXPECT_TRUE(read_file(path, data, err, 4096)) << err;
+  EXPECT_EQ(data.size(), 4096u);
   std::remove(path.c_str());
+  EXPECT_FALSE(read_file("/dev/zero", data, err, 1 << 20));
+  EXPECT_EQ(err, "/dev/zero: too large (more than 1 MiB; at most 1 MiB)");
 }
 
 }  // namespace
