@@ -147,8 +147,14 @@ std::string load_multiboot(Machine& m, const KernelBootFiles& f, const Multiboot
 
   for (const LoadSegment& s : segs) {
     mem.write_bytes(s.paddr, f.kernel.data() + s.file_offset, s.file_size);
-    std::vector<uint8_t> zeros(s.mem_size - s.file_size, 0);
-    if (!zeros.empty()) mem.write_bytes(s.paddr + s.file_size, zeros.data(), static_cast<uint32_t>(zeros.size()));
+    // The bss: zeros, written a page-sized block at a time (a bss can be
+    // most of RAM; no buffer of its size is allocated).
+    static const uint8_t kZeros[4096] = {};
+    for (uint32_t at = s.file_size; at < s.mem_size;) {
+      const uint32_t n = std::min<uint32_t>(s.mem_size - at, sizeof kZeros);
+      mem.write_bytes(s.paddr + at, kZeros, n);
+      at += n;
+    }
   }
   using namespace multiboot;
   auto put_str = [&mem](uint32_t at, const std::string& s) {

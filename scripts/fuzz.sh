@@ -9,7 +9,9 @@
 #   FUZZ_SCALE=10 scripts/fuzz.sh   ten times longer per fuzzer
 #   scripts/fuzz.sh fuzz_guest      one fuzzer only
 # Seeds: for fuzz_guest and fuzz_rom, the ROMs in build-fuzz/roms cut by
-# tests/fuzz/seed_corpus.sh; the other fuzzers start from nothing.
+# tests/fuzz/seed_corpus.sh; for fuzz_multiboot the multiboot test kernel,
+# for fuzz_bzimage the start of guest/vmlinuz when scripts/fetch_guest.sh
+# has fetched it; the other fuzzers start from nothing.
 # Corpora grow in build-fuzz/corpus/<fuzzer>/ and are kept between runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,8 @@ if [ ! -f "$dir/build.ninja" ]; then
 fi
 # The fuzzers and the ROMs the guest-code corpus is seeded from.
 cmake --build "$dir" -j"$(nproc)" --target popek_fuzzers popek_roms
+# The multiboot test kernel (fuzz_multiboot's seed) exists where ld does.
+if grep -q popek_multiboot_kernel "$dir/build.ninja"; then cmake --build "$dir" --target popek_multiboot_kernel; fi
 scale="${FUZZ_SCALE:-1}"
 # fuzzer seconds max_len extra-options
 plan=(
@@ -34,8 +38,10 @@ plan=(
   "fuzz_options 15 256 -dict=tests/fuzz/options.dict"
   "fuzz_rom 25 8192"
   "fuzz_disk_image 20 4096"
+  "fuzz_bzimage 20 40960"
+  "fuzz_multiboot 20 16384"
 )
-tests/fuzz/seed_corpus.sh "$dir/roms" "$dir/seeds" >/dev/null
+tests/fuzz/seed_corpus.sh "$dir/roms" "$dir/seeds" guest >/dev/null
 mkdir -p "$dir/artifacts"
 failed=0
 for entry in "${plan[@]}"; do
