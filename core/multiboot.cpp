@@ -60,9 +60,10 @@ std::string plan_aout(const std::vector<uint8_t>& img, const MultibootHeader& h,
   }
   uint32_t mem_size = file_size;
   if (h.bss_end_addr) {
-    if (h.bss_end_addr < h.load_addr + file_size) return "multiboot bss_end_addr is below the loaded image";
+    if (h.bss_end_addr < uint64_t(h.load_addr) + file_size) return "multiboot bss_end_addr is below the loaded image";
     mem_size = h.bss_end_addr - h.load_addr;
   }
+  if (!mem_size) return "multiboot address fields load nothing (load_end_addr and bss_end_addr equal load_addr)";
   segs.push_back({h.load_addr, file_start, file_size, mem_size});
   entry = h.entry_addr;
   return {};

@@ -136,3 +136,21 @@ TEST(LoaderHardening, MultibootCommandLineCountsThePath) {
   f.cmdline.resize(0x8000 - 2);  // path + space + command line + NUL = 64 KiB exactly
   EXPECT_EQ(load_kernel(m, f), "");
 }
+
+// fuzz_multiboot: a.out-kludge fields all 0xFFFFFFFF planned a segment of
+// zero bytes (load_end_addr = load_addr, bss_end_addr = load_addr), where
+// the ELF path skips empty segments; and load_addr + file size could wrap
+// past 4 GiB in the bss_end_addr check.
+TEST(LoaderHardening, AoutKludgeThatLoadsNothingIsRefused) {
+  std::vector<uint8_t> img = aout_kernel(0xffffffffu, 0x200, 0xffffffffu);
+  put(img, 20, 0xffffffffu, 4);  // load_end_addr = load_addr
+  MultibootHeader h;
+  ASSERT_EQ(find_multiboot_header(img, h), "");
+  std::vector<LoadSegment> segs;
+  uint32_t entry = 0;
+  EXPECT_NE(plan_multiboot_load(img, h, segs, entry).find("load nothing"), std::string::npos);
+  // load_addr + file size past 4 GiB: bss_end_addr (0x100) is below the image.
+  img = aout_kernel(0xffffff00u, 0x200, 0x100);
+  ASSERT_EQ(find_multiboot_header(img, h), "");
+  EXPECT_NE(plan_multiboot_load(img, h, segs, entry).find("bss_end_addr is below"), std::string::npos);
+}
