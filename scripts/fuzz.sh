@@ -33,13 +33,13 @@ if grep -q popek_multiboot_kernel "$dir/build.ninja"; then cmake --build "$dir" 
 scale="${FUZZ_SCALE:-1}"
 # fuzzer seconds max_len extra-options
 plan=(
-  "fuzz_devices 35 2048"
-  "fuzz_guest 45 2048"
-  "fuzz_options 15 256 -dict=tests/fuzz/options.dict"
-  "fuzz_rom 25 8192"
-  "fuzz_disk_image 20 4096"
-  "fuzz_bzimage 20 40960"
-  "fuzz_multiboot 20 16384"
+  "fuzz_devices 30 2048"
+  "fuzz_guest 40 2048"
+  "fuzz_options 10 256 -dict=tests/fuzz/options.dict"
+  "fuzz_rom 20 8192"
+  "fuzz_disk_image 15 4096"
+  "fuzz_bzimage 10 40960"
+  "fuzz_multiboot 10 16384"
 )
 tests/fuzz/seed_corpus.sh "$dir/roms" "$dir/seeds" guest >/dev/null
 mkdir -p "$dir/artifacts"
