@@ -61,15 +61,32 @@ bool Emission::native_instruction(unsigned k) {
   // becomes three moves.
   if (ip.mem_op >= 0 && d.insn.mnemonic == ZYDIS_MNEMONIC_XCHG) {
     const unsigned reg_op = ip.mem_op == 0 ? 1 : 0;
-    const x86::Gp r = host_register(d.ops[reg_op].reg.value);
+    x86::Gp r = host_register(d.ops[reg_op].reg.value);
+    const x86::Gp high = r.isGpbHi() ? r : x86::Gp();
+    if (high.isValid()) r = x86::gpb_lo(high.id());  // exchanged around the moves (see below)
     const x86::Gp tmp = x86::Gp::fromTypeAndId(r.type(), host::kTmp1.id());
     const x86::Mem mem = x86::ptr(host::kAddr, 0, r.size());
+    if (high.isValid() && a.xchg(r, high)) return false;
     if (a.mov(tmp, mem) || a.mov(mem, r) || a.mov(r, tmp)) return false;
+    if (high.isValid() && a.xchg(r, high)) return false;
     a.bind(resume);
     return true;
   }
   before_guest(k);
+  // AH..BH beside [r8]: the instruction runs on the low partner (AL..BL)
+  // with the two bytes exchanged around it (insn_plan.h).
+  x86::Gp high, low;
+  if (ip.mem_op >= 0) {
+    for (unsigned i = 0; i < n; ++i) {
+      if (!ops[i].isReg() || !ops[i].as<x86::Gp>().isGpbHi()) continue;
+      high = ops[i].as<x86::Gp>();
+      low = x86::gpb_lo(high.id());
+      ops[i] = low;
+    }
+  }
+  if (high.isValid() && a.xchg(low, high)) return false;
   if (a.emitOpArray(static_cast<asmjit::InstId>(ip.asm_id), ops, n)) return false;
+  if (high.isValid() && a.xchg(low, high)) return false;
   after_guest(k);
   a.bind(resume);
   return true;

@@ -123,6 +123,25 @@ constexpr uint32_t kStatus = insn_flags::kStatus;
 bool is_high_byte(ZydisRegister r) { return r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH; }
 bool is_stack_pointer(ZydisRegister r) { return r == ZYDIS_REGISTER_ESP || r == ZYDIS_REGISTER_SP; }
 
+}  // namespace
+
+bool high_byte_beside_memory(const DecodedInsn& d) {
+  int high = 0, mem = 0;
+  for (unsigned i = 0; i < d.insn.operand_count; ++i) {
+    const ZydisDecodedOperand& op = d.ops[i];
+    if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+      ++mem;
+    } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
+      if (ZydisRegisterGetClass(op.reg.value) == ZYDIS_REGCLASS_FLAGS) continue;
+      if (!is_high_byte(op.reg.value) || op.visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT) return false;
+      ++high;
+    }
+  }
+  return high == 1 && mem == 1;
+}
+
+namespace {
+
 // Checks that every operand can be expressed on the host; finds the memory operand.
 bool operands_expressible(const DecodedInsn& d, int& mem_index) {
   bool high_byte = false, needs_rex = false;
@@ -154,8 +173,11 @@ bool operands_expressible(const DecodedInsn& d, int& mem_index) {
         return false;
     }
   }
-  // AH..BH cannot share an instruction with a REX prefix.
-  return !(high_byte && needs_rex);
+  // AH..BH cannot share an instruction with a REX prefix, except the one
+  // case the emitter rewrites: a memory operand ([r8]) beside a single
+  // visible AH..BH and no other register (emit_native.cpp swaps the high
+  // byte into its low partner around the instruction).
+  return !(high_byte && needs_rex) || high_byte_beside_memory(d);
 }
 
 uint32_t branch_target(const GuestInsn& gi) {

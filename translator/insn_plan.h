@@ -78,6 +78,12 @@ InsnPlan plan_sensitive(const GuestInsn& gi, const PlanContext& pc);
 // (insn_plan.cpp).
 unsigned fallback_sites(const InsnPlan& ip);
 
+// A memory operand beside exactly one register operand, AH..BH (explicit),
+// and nothing else: the host cannot encode AH..BH with [r8] (REX), so the
+// emitter exchanges the high byte with its low partner around the
+// instruction (XCHG r8,r8 changes no flag).
+bool high_byte_beside_memory(const DecodedInsn& d);
+
 // asmjit's x86 instruction id for a Zydis mnemonic, or 0.
 uint16_t asmjit_id(ZydisMnemonic m);
 
