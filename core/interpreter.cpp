@@ -373,6 +373,19 @@ std::optional<GuestFault> Interpreter::execute_one() {
   return std::nullopt;
 }
 
+std::optional<GuestFault> Interpreter::execute_one(const DecodedInsn& d) {
+  insn_eip = cpu.eip;
+  suppress_single_step = false;
+  try {
+    run_decoded(d);
+  } catch (const GuestFault& f) {
+    cur = nullptr;
+    return f;
+  }
+  cur = nullptr;
+  return std::nullopt;
+}
+
 StepResult Interpreter::step() {
   try {
     if (cpu.inhibit_irq) {

@@ -222,6 +222,12 @@ class Interpreter {
   // or single-step trap and does not advance the clock: for tests and
   // harnesses that inspect faults as data.
   std::optional<GuestFault> execute_one();
+  // The same for an instruction already decoded from CS:EIP in the current
+  // code and stack size (the translator's targeted helpers): no fetch, no
+  // decode. Handlers commit nothing before their last access that may
+  // fault, so after a returned fault the CPU is as it was and step() can
+  // run the instruction again to deliver it.
+  std::optional<GuestFault> execute_one(const DecodedInsn& d);
 
   // Delivers `f` (raised while executing the current instruction),
   // escalating to #DF and triple fault per the SDM's double-fault table.

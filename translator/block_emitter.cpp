@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "translator/emitter_internal.h"
+#include "translator/predecoded_helper.h"
 
 namespace popek::dbt {
 
@@ -172,7 +173,15 @@ FallbackSite* Emission::new_site(unsigned k, uint8_t site_flags) {
   s.flags = site_flags;
   s.mnemonic = static_cast<uint16_t>(gi.d.insn.mnemonic);
   s.helper = uint8_t(TargetedHelper::None);
+  s.insn = nullptr;
   if (!(site_flags & site_flag::kMemorySlowPath)) choose_targeted_helper(gi, s);
+  const bool predecoded = s.helper == uint8_t(TargetedHelper::None) && !(site_flags & site_flag::kMemorySlowPath) &&
+                          predecoded_helper_applies(gi.d);
+  if (predecoded) {
+    meta.decoded.push_back(std::make_unique<DecodedInsn>(gi.d));
+    s.insn = meta.decoded.back().get();
+    s.helper = uint8_t(TargetedHelper::Predecoded);
+  }
   // A control transfer ends its block: whatever the interpreter did, leave.
   if (BlockBuilder::is_control_transfer(gi.cls)) s.flags |= site_flag::kControlTransfer | site_flag::kAlwaysExit;
   return &s;
@@ -289,6 +298,8 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
       return e.leave(k);
     case Lowering::Divide:
       return e.divide(k);
+    case Lowering::BitString:
+      return e.bit_string(k);
     case Lowering::Pushf:
       return e.pushf(k);
     case Lowering::Popf:

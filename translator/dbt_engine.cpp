@@ -11,6 +11,7 @@
 #include "core/cpuid_msr.h"
 #include "translator/block_disassembly.h"
 #include "translator/block_emitter.h"
+#include "translator/predecoded_helper.h"
 
 namespace popek::dbt {
 
@@ -673,6 +674,11 @@ bool DbtEngine::run_targeted(const FallbackSite& s) {
       if (!msr_write(interp_, cpu_.regs[ECX], (uint64_t(cpu_.regs[EDX]) << 32) | cpu_.regs[EAX])) return false;
       break;
     }
+    case TargetedHelper::Predecoded:
+      // The interpreter's handler on the block's decoded instruction; a
+      // fault is handed back with nothing changed, and step() delivers it.
+      if (!predecoded_helper_ready(cpu_, *s.insn)) return false;
+      return !interp_.execute_one(*s.insn);  // commits EIP (a branch target for IRET, SYSENTER...)
     default:
       return false;
   }

@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "decoder/decoder.h"
 #include "translator/code_region.h"
 
 namespace popek::dbt {
@@ -66,13 +67,16 @@ struct FallbackSite {
   uint8_t io_size;            // IN/OUT: bytes
   uint8_t pad;
   int32_t io_port;            // IN/OUT: the immediate port, or -1 for DX
+  const DecodedInsn* insn;    // Predecoded: the instruction (owned by the block)
 };
 
 // Sensitive instructions run by a targeted C++ helper from the fallback
 // site instead of Interpreter::step() (no decode, no handler dispatch).
 // The helper declines (and step() runs) whenever the instruction would
 // fault, so the interpreter still raises every exception.
-enum class TargetedHelper : uint8_t { None = 0, In, Out, Rdtsc, Cpuid, Rdmsr, Wrmsr };
+// Predecoded: the interpreter's handler on the block's DecodedInsn
+// (translator/predecoded_helper.h).
+enum class TargetedHelper : uint8_t { None = 0, In, Out, Rdtsc, Cpuid, Rdmsr, Wrmsr, Predecoded };
 namespace site_flag {
 constexpr uint8_t kAlwaysExit = 1;  // the block ends after it (control transfer, ends-block class)
 constexpr uint8_t kMemorySlowPath = 2;  // reached because a native memory access missed
@@ -110,6 +114,7 @@ struct Block {
   uint32_t exit_count = 0;
   std::vector<ExitStub*> incoming;       // patched jumps into this block
   std::vector<uint8_t> guest_code;       // the guest bytes, for disassembly
+  std::vector<std::unique_ptr<DecodedInsn>> decoded;  // of the Predecoded sites
   std::vector<uint32_t> insn_host_offset;  // per guest instruction, then the end of the body
 };
 
