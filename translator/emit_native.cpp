@@ -92,6 +92,46 @@ bool Emission::native_instruction(unsigned k) {
   return true;
 }
 
+// BT/BTS/BTR/BTC m16/m32, r: the signed register offset selects the unit
+// (word or dword) EA + size * (offset SAR 4 or 5), wrapped to the address
+// size as the interpreter does; that unit goes through the segment check
+// and the TLB like any operand (a miss, a crossing or a fault runs the
+// instruction in the interpreter, which raises #PF/#GP on the unit's
+// address). The host instruction then gets the offset within the unit, so
+// it reads exactly [r8] and its flags are those of the interpreter's (the
+// same host memory form with the same offset).
+bool Emission::bit_string(unsigned k) {
+  const GuestInsn& gi = gb.insns[k];
+  const InsnPlan& ip = plan.insns[k];
+  const DecodedInsn& d = gi.d;
+  const ZydisDecodedOperand& mem = d.ops[0];
+  const x86::Gp reg = host_register(d.ops[1].reg.value);
+  const unsigned bits = ip.mem_size * 8u;
+  if (!reg.isValid() || (bits != 16 && bits != 32) || reg.size() * 8u != bits) return false;
+  SegReg seg = Interpreter::sreg_index(mem.mem.segment);
+  if (seg == SEG_NONE) seg = DS;
+  asmjit::Label resume = a.newLabel();
+  need_stash();  // the address arithmetic clobbers RFLAGS
+  rflags_clobbered();
+  effective_address(mem, d.insn.address_width);
+  const x86::Gp unit = host::kTmp1.r32();
+  if (bits == 16) a.movsx(unit, reg);
+  else a.mov(unit, reg);
+  a.sar(unit, bits == 16 ? 4 : 5);
+  a.shl(unit, bits == 16 ? 1 : 2);
+  a.add(host::kAddr.r32(), unit);
+  if (d.insn.address_width == 16) a.movzx(host::kAddr.r32(), host::kAddr.r16());
+  guarded_access(k, seg, ip.mem_size, ip.kind, resume);
+  a.mov(unit, reg.r32());
+  a.and_(unit, imm(bits - 1));
+  before_guest(k);  // may restore RFLAGS (clobbers r11 only)
+  const x86::Gp offset = bits == 16 ? x86::Gp(unit.r16()) : unit;
+  if (a.emit(static_cast<asmjit::InstId>(ip.asm_id), x86::ptr(host::kAddr, 0, ip.mem_size), offset)) return false;
+  after_guest(k);
+  a.bind(resume);
+  return true;
+}
+
 bool Emission::lea(unsigned k) {
   const GuestInsn& gi = gb.insns[k];
   const InsnPlan& ip = plan.insns[k];

@@ -124,6 +124,9 @@ struct Emission {
   // interpreter from the instruction's start.
   bool rep_string(unsigned k);
 
+  // BT/BTS/BTR/BTC m, r (emit_native.cpp): the unit that holds the bit.
+  bool bit_string(unsigned k);
+
   // ---- emit_divide.cpp ----
   // DIV/IDIV: the #DE conditions checked inline, then the host divide.
   bool divide(unsigned k);

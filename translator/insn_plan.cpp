@@ -7,7 +7,9 @@
 //  - REP string instructions are translated only for flat segments and
 //    32-bit addressing (MOVS, STOS, SCAS); the rest fall back.
 //  - BT/BTS/BTR/BTC with a memory operand and a register bit offset address
-//    memory outside the operand (EA + offset/8): fallback.
+//    memory outside the operand: the unit (word or dword) that holds the bit,
+//    at EA + size * (offset SAR log2(bits)), is looked up like any operand
+//    (Lowering::BitString, emit_native.cpp).
 //  - 16-bit BSWAP (undefined in the SDM) is a fallback so that the guest sees
 //    exactly the interpreter's choice.
 //  - Control transfers other than Jcc rel, JMP rel/r/m, CALL rel/r/m, near
@@ -416,8 +418,8 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
     return p;
   }
   if (mem >= 0 && d.ops[mem].mem.type != ZYDIS_MEMOP_TYPE_MEM) return fallback();
-  if (kind == NativeKind::BitTest && mem >= 0 && d.ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER)
-    return fallback();
+  const bool bit_string = kind == NativeKind::BitTest && mem >= 0 && d.ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER;
+  if (bit_string && mem != 0) return fallback();
   if (d.insn.mnemonic == ZYDIS_MNEMONIC_BSWAP && d.insn.operand_width != 32) return fallback();
 
   p.asm_id = asmjit_id(d.insn.mnemonic);
@@ -441,7 +443,7 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
     if (!gi.cls.has(insn_attr::kLockable) || mem < 0 || p.kind != TlbKind::Write) return fallback();
     p.lock = true;
   }
-  p.how = Lowering::Native;
+  p.how = bit_string ? Lowering::BitString : Lowering::Native;
   p.flags_used = gi.cls.flags_used() & kStatus;
   // A flag the SDM calls undefined is not killed: the host may leave it as it
   // was (BT* and MUL do on current parts), and the interpreter, which runs
@@ -471,6 +473,8 @@ unsigned fallback_sites(const InsnPlan& ip) {
       return 1;
     case Lowering::Native:
       return ip.mem_op >= 0 ? 1 : 0;
+    case Lowering::BitString:
+      return 1;
     case Lowering::JumpIndirect:
       return 1;  // the target's memory read, or the CS limit check
     case Lowering::StringOp:

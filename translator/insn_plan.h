@@ -37,6 +37,7 @@ enum class Lowering : uint8_t {
                // interpreter chunk (at most 1024 iterations) as a host REP on one page
   Leave,       // LEAVE: ESP := EBP, POP EBP through the stack TLB path
   Divide,      // DIV/IDIV: #DE checked inline (the interpreter raises it), then the host divide
+  BitString,   // BT/BTS/BTR/BTC m, r: the word/dword holding the bit through the TLB, then the host op
   // Sensitive instructions rewritten against the virtual CPU state
   // (emit_sensitive.cpp):
   Pushf,       // PUSHF/PUSHFD: CpuState.eflags with the host's arithmetic flags
