@@ -119,7 +119,8 @@ uint64_t Mmu::read64(uint32_t linear, bool user) {
 
 void Mmu::check_write(uint32_t linear, unsigned size, bool user) {
   translate(linear, AccessType::Write, user);
-  if ((linear & 0xfff) + size > 0x1000) translate(linear + size - 1, AccessType::Write, user);
+  // The second page is reported at its first byte, as Mmu::write faults.
+  if ((linear & 0xfff) + size > 0x1000) translate((linear | 0xfff) + 1, AccessType::Write, user);
 }
 
 void Mmu::write(uint32_t linear, unsigned size, uint32_t value, bool user) {

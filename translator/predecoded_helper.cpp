@@ -35,8 +35,10 @@ bool predecoded_helper_applies(const DecodedInsn& d) {
       return register_class(d.ops[0], ZYDIS_REGCLASS_SEGMENT) || register_class(d.ops[0], ZYDIS_REGCLASS_CONTROL) ||
              register_class(d.ops[1], ZYDIS_REGCLASS_CONTROL) || register_class(d.ops[0], ZYDIS_REGCLASS_DEBUG) ||
              register_class(d.ops[1], ZYDIS_REGCLASS_DEBUG);
-    case ZYDIS_MNEMONIC_POP:
-      return register_class(d.ops[0], ZYDIS_REGCLASS_SEGMENT);
+    case ZYDIS_MNEMONIC_POP:  // POP Sreg; POP m (its address uses the incremented ESP)
+      return register_class(d.ops[0], ZYDIS_REGCLASS_SEGMENT) || d.ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY;
+    case ZYDIS_MNEMONIC_FXSAVE:
+    case ZYDIS_MNEMONIC_FXRSTOR:
     case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LFS:
     case ZYDIS_MNEMONIC_LGS: case ZYDIS_MNEMONIC_LSS:
     case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL: case ZYDIS_MNEMONIC_VERR: case ZYDIS_MNEMONIC_VERW:

@@ -11,8 +11,10 @@
 // handed back: the helper then declines and step() runs the instruction
 // again and delivers the fault exactly. The forms with a state change
 // before a fault (MOV DRn with DR7.GD, IRET with NT: a task switch) and
-// the environment instructions (FSAVE/FRSTOR/FSTENV/FLDENV) decline or
-// are not listed.
+// the x87 environment instructions (FSAVE/FRSTOR/FSTENV/FLDENV) decline or
+// are not listed. The list: MOV Sreg,r/m; POP Sreg; LDS..LSS; MOV CRn/DRn;
+// LAR/LSL/VERR/VERW; IRET/IRETD; SYSENTER/SYSEXIT; INVLPG; POP m; the x87
+// instructions of the FPU categories; FXSAVE/FXRSTOR.
 #pragma once
 #include "core/cpu_state.h"
 #include "decoder/decoder.h"
