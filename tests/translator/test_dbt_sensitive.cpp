@@ -223,6 +223,30 @@ TEST_F(Sensitive, TargetedHelpersAndCounters) {
     EXPECT_NE(json.find(key), std::string::npos) << key << " in " << json;
 }
 
+// The predecoded helper (x87, MOV CRn, LAR) runs without a fallback, and
+// BT m,r and AH..BH beside memory are native: only HLT is a fallback.
+// (roms/dbt_forms.asm checks their results and faults under all engines.)
+TEST_F(Sensitive, PredecodedHelperAndNativeForms) {
+  flat32();
+  load(0x1000, {0xba, 0x28, 0x00, 0x00, 0x00,        // mov edx, 40
+                0x31, 0xc9,                          // xor ecx, ecx
+                0xdb, 0xe3,                          // fninit
+                0xd9, 0xe8,                          // fld1
+                0xd9, 0x1d, 0x00, 0x20, 0x00, 0x00,  // fstp dword [0x2000]
+                0xdf, 0xe0,                          // fnstsw ax
+                0x0f, 0x20, 0xc0,                    // mov eax, cr0
+                0x0f, 0x02, 0xd9,                    // lar ebx, cx (null: ZF=0)
+                0x0f, 0xa3, 0x15, 0x00, 0x20, 0x00, 0x00,  // bt [0x2000], edx (bit 8 of [0x2004])
+                0x38, 0x35, 0x00, 0x20, 0x00, 0x00,  // cmp [0x2000], dh
+                0x8a, 0x25, 0x03, 0x20, 0x00, 0x00,  // mov ah, [0x2003]
+                0xf4});
+  run();
+  expect_same(0x2000, 8);
+  EXPECT_EQ(dut.cpu.regs[EAX] & 0xff00, 0x3f00u);  // the high byte of 1.0f
+  EXPECT_EQ(dbt->stats().sensitive_helper_calls, 6u);
+  EXPECT_LE(dbt->stats().fallbacks, 1u);  // HLT
+}
+
 TEST_F(Sensitive, ChainedExitsAndIndirectHitsAreCounted) {
   flat32();
   // fn: ret; main: mov ecx, 100; loop: call fn; dec ecx; jnz loop; hlt
