@@ -599,8 +599,9 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
   // TLB invalidations (MOV CRn, INVLPG, task switches, page faults) reached
   // the inline TLB through the MMU's hook while the instruction ran. A
   // targeted helper changes registers and device state only: the memory
-  // map and A20 may move (sync_mmu), segments and the mode cannot.
-  if (targeted) sync_mmu();
+  // map and A20 may move (sync_mmu), segments and the mode cannot. The
+  // predecoded helper runs interpreter handlers (segment loads, IRET, CRn).
+  if (targeted && s.helper != uint8_t(TargetedHelper::Predecoded)) sync_mmu();
   else sync_state();
   // An invalidation (MOV CR3, INVLPG...) may have changed the mapping of
   // this block's page, which chained jumps within the page do not check.
