@@ -69,6 +69,11 @@ class VerifyCpuEngine : public CpuEngine {
 
 }  // namespace
 
+dbt::DbtEngine* dbt_engine(Machine& machine) {
+  auto* e = dynamic_cast<DbtCpuEngine*>(machine.engine());
+  return e ? &e->dbt() : nullptr;
+}
+
 const char* engine_name(EngineKind kind) {
   switch (kind) {
     case EngineKind::Interp: return "interp";

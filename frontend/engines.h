@@ -10,6 +10,10 @@
 #include "core/machine.h"
 #include "translator/code_region.h"
 
+namespace popek::dbt {
+class DbtEngine;
+}
+
 namespace popek {
 
 // Installs the engine for `kind` on `machine`. `block_trace`, when set,
@@ -22,5 +26,8 @@ void install_engine(Machine& machine, EngineKind kind,
                     dbt::WxMode wx = dbt::WxMode::Dual, bool check_cache = false);
 
 const char* engine_name(EngineKind kind);
+
+// The translator of a machine installed with EngineKind::Dbt, else null.
+dbt::DbtEngine* dbt_engine(Machine& machine);
 
 }  // namespace popek

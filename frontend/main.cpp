@@ -20,6 +20,8 @@
 #include "devices/vga_pci.h"
 #include "frontend/stats.h"
 #include "frontend/bench.h"
+#include "frontend/profile_report.h"
+#include "translator/dbt_engine.h"
 
 using namespace popek;
 
@@ -185,6 +187,7 @@ int main(int argc, char** argv) {
   dbt::WxMode wx = dbt::WxMode::Dual;
   dbt::parse_wx_mode(o.tc_wx, wx);  // checked by parse_options
   install_engine(machine, o.engine, std::move(block_trace), size_t(o.tc_size_mib * 1024 * 1024), wx, o.tc_check);
+  if (o.profile) dbt_engine(machine)->enable_profiling({});
   RunLimits limits;
   limits.max_instructions = o.max_instructions;
   limits.timeout_seconds = o.timeout_seconds;
@@ -224,14 +227,35 @@ int main(int argc, char** argv) {
   if (!ran) out = machine.run(limits);
   if (debug_out) std::fflush(debug_out);
   if (serial_out) std::fflush(serial_out);
+  // --profile: the text on stderr (or in --profile-file), the JSON in --stats.
+  std::optional<profile::json> profile_json;
+  bool output_failed = false;
+  if (o.profile) {
+    dbt::DbtEngine* e = dbt_engine(machine);
+    profile_json = profile::to_json(
+        e->profile_report(o.profile_top, o.profile_sort == "count" ? dbt::ProfileSort::Count : dbt::ProfileSort::Time));
+    const std::string text = profile::to_text(*profile_json);
+    if (o.profile_path.empty()) {
+      std::fputs(text.c_str(), stderr);
+    } else if (std::FILE* f = std::fopen(o.profile_path.c_str(), "wb")) {
+      const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+      if (std::fclose(f) != 0 || !ok) {
+        std::fprintf(stderr, "popek: --profile-file: %s: write error\n", o.profile_path.c_str());
+        output_failed = true;
+      }
+    } else {
+      std::fprintf(stderr, "popek: --profile-file: %s: %s\n", o.profile_path.c_str(), std::strerror(errno));
+      output_failed = true;
+    }
+  }
   if (!o.stats_path.empty()) {
     std::string err;
     if (!write_stats_json(o.stats_path, machine, out, engine_name(o.engine), err,
-                          o.stats_interval ? &series : nullptr, o.stats_interval)) std::fprintf(stderr, "popek: %s\n", err.c_str());
+                          o.stats_interval ? &series : nullptr, o.stats_interval,
+                          profile_json ? &*profile_json : nullptr)) std::fprintf(stderr, "popek: %s\n", err.c_str());
   }
 
   // The screen at exit, whatever stopped the run.
-  bool output_failed = false;
   if (!o.screenshot_path.empty()) {
     Framebuffer fb;
     machine.render_screen(fb);

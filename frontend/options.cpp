@@ -148,6 +148,13 @@ ParseResult parse_options(int argc, const char* const* argv) {
                "on a problem)");
   app.add_option("--progress-file", o.progress_path,
                  "Keep FILE updated with the retired instruction count and seconds (used by popek bench)");
+  app.add_flag("--profile", o.profile,
+               "Hot-block profile: count executions and exits per translated block, sample host time, and print the "
+               "top blocks with guest and host disassembly when the run ends (--engine dbt)");
+  app.add_option("--profile-top", o.profile_top, "With --profile: how many blocks to show (default 20)");
+  app.add_option("--profile-file", o.profile_path, "With --profile: write the profile text to FILE instead of stderr");
+  app.add_option("--profile-sort", o.profile_sort,
+                 "With --profile: order blocks by sampled time (time, the default) or by execution count (count)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -189,6 +196,13 @@ ParseResult parse_options(int argc, const char* const* argv) {
     return fail("--tc-wx " + o.tc_wx + ": expected dual, mprotect or off");
   if (app.count("--tc-wx") && o.engine == EngineKind::Interp) return fail("--tc-wx needs --engine dbt or verify");
   if (o.tc_check && o.engine == EngineKind::Interp) return fail("--tc-check needs --engine dbt or verify");
+  if (o.profile && o.engine != EngineKind::Dbt) return fail("--profile needs --engine dbt");
+  for (const char* sub : {"--profile-top", "--profile-file", "--profile-sort"})
+    if (!o.profile && app.count(sub)) return fail(std::string(sub) + " needs --profile");
+  if (o.profile_top < 1 || o.profile_top > 100000)
+    return fail("--profile-top " + std::to_string(o.profile_top) + ": expected 1 to 100000 blocks");
+  if (o.profile_sort != "time" && o.profile_sort != "count")
+    return fail("--profile-sort " + o.profile_sort + ": expected time or count");
   if (o.kernel_path.empty() && (!o.initrd_path.empty() || !o.append.empty()))
     return fail(std::string(o.initrd_path.empty() ? "--append" : "--initrd") + " needs --kernel");
   if (!o.kernel_path.empty() && !o.bios_path.empty())

@@ -48,6 +48,10 @@ struct Options {
   std::string tc_wx = "dual";   // --tc-wx dual|mprotect|off: how the translation cache keeps W^X
   bool tc_check = false;        // --tc-check: check the translation cache at every flush and at exit
   std::string progress_path;    // --progress-file FILE: retired count and time, for popek bench
+  bool profile = false;         // --profile: hot-block profile (translator)
+  size_t profile_top = 20;      // --profile-top N
+  std::string profile_path;     // --profile-file FILE: the profile text there instead of stderr
+  std::string profile_sort = "time";  // --profile-sort time|count
 };
 
 struct ParseResult {

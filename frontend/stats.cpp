@@ -87,7 +87,7 @@ void attach_sampling(RunLimits& limits, StatsSeries* series, uint64_t series_int
 
 bool write_stats_json(const std::string& path, Machine& machine, const RunOutcome& outcome,
                       const std::string& engine_name, std::string& error, StatsSeries* series,
-                      uint64_t stats_interval) {
+                      uint64_t stats_interval, const nlohmann::ordered_json* profile) {
   nlohmann::json j;
   Interpreter& in = machine.interpreter();
   j["engine"] = engine_name;
@@ -108,6 +108,7 @@ bool write_stats_json(const std::string& path, Machine& machine, const RunOutcom
     j["stats_interval"] = stats_interval;
     j["series"] = series->points();
   }
+  if (profile) j["profile"] = nlohmann::json::parse(profile->dump());
   std::ofstream f(path);
   if (!f) {
     error = path + ": cannot write: " + std::strerror(errno);

@@ -60,9 +60,9 @@ void attach_sampling(RunLimits& limits, StatsSeries* series, uint64_t series_int
 // Writes the counters of `machine` and `outcome` as JSON; returns false and
 // a one-line reason if the file cannot be written. With a series, the JSON
 // gets "stats_interval" and "series" (the sampled points, then one final
-// point at the end of the run).
+// point at the end of the run); with a profile (--profile), "profile".
 bool write_stats_json(const std::string& path, Machine& machine, const RunOutcome& outcome,
                       const std::string& engine_name, std::string& error, StatsSeries* series = nullptr,
-                      uint64_t stats_interval = 0);
+                      uint64_t stats_interval = 0, const nlohmann::ordered_json* profile = nullptr);
 
 }  // namespace popek

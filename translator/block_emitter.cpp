@@ -111,6 +111,12 @@ void Emission::indirect_lookup(const x86::Gp& eip) {
   if (eip.id() != host::kTmp1.id()) a.mov(host::kTmp1.r32(), eip);
   const int32_t ib = static_cast<int32_t>(offsetof(DbtContext, ib));
   a.add(ctx_field(offsetof(DbtContext, ib_lookups), 8), imm(1));
+  if (opt.profile) {  // --profile: this block's lookups (flags are clobbered here anyway)
+    const size_t start = a.offset();
+    a.mov(host::kTmp2, imm(reinterpret_cast<uint64_t>(opt.profile)));
+    a.add(x86::qword_ptr(host::kTmp2, offsetof(BlockCounters, indirect_lookups)), imm(1));
+    meta.profile_bytes += static_cast<uint32_t>(a.offset() - start);
+  }
   // r11 := indirect_index(eip) * sizeof(IndirectEntry)
   a.mov(host::kTmp2.r32(), host::kTmp1.r32());
   a.shr(host::kTmp2.r32(), 12);
@@ -207,6 +213,27 @@ unsigned count_sites(const BlockPlan& p) {
   return n;
 }
 
+// --profile: count this execution, and a transfer out of the block that ran
+// before when it jumped straight here (the dispatcher clears
+// profile_current before it enters a block). r11 is free at every entry;
+// the flags are in the stash.
+void emit_profile_entry(Emission& e) {
+  x86::Assembler& a = e.a;
+  const size_t start = a.offset();
+  const x86::Gp r = host::kTmp2;
+  const x86::Mem current = ctx_field(offsetof(DbtContext, profile_current), 8);
+  asmjit::Label first = a.newLabel();
+  a.mov(r, current);
+  a.test(r, r);
+  a.jz(first);
+  a.add(x86::qword_ptr(r, offsetof(BlockCounters, transfers_out)), imm(1));
+  a.bind(first);
+  a.mov(r, imm(reinterpret_cast<uint64_t>(e.opt.profile)));
+  a.add(x86::qword_ptr(r, offsetof(BlockCounters, executions)), imm(1));
+  a.mov(current, r);
+  e.meta.profile_bytes += static_cast<uint32_t>(a.offset() - start);
+}
+
 void emit_budget_check(Emission& e) {
   x86::Assembler& a = e.a;
   const uint32_t n = static_cast<uint32_t>(e.gb.insns.size());
@@ -219,6 +246,7 @@ void emit_budget_check(Emission& e) {
   a.add(ctx_field(offsetof(DbtContext, block_entries), 8), imm(1));
   a.sub(ctx_field(offsetof(DbtContext, budget_left), 8), imm(n));
   a.jl(out);
+  if (e.opt.profile) emit_profile_entry(e);
   e.rflags_clobbered();
   e.cold.push_back([&a, out, n, eip, rt] {
     a.bind(out);
@@ -350,6 +378,7 @@ EmitResult emit_block(const GuestBlock& gb, const RuntimeRoutines& rt, const Emi
   meta.insn_host_offset.assign(gb.insns.size() + 1, 0);
   meta.native_count = 0;
   meta.exit_count = 0;
+  meta.profile_bytes = 0;
 
   emit_budget_check(e);
   bool terminated = false;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "translator/block_builder.h"
+#include "translator/block_profiler.h"
 #include "translator/insn_plan.h"
 #include "translator/runtime_routines.h"
 #include "translator/translation_cache.h"
@@ -33,6 +34,8 @@ struct EmitOptions {
   // Instructions (by block index, < 64) to lower as fallbacks regardless of
   // the plan: set after asmjit refused one, so the block still translates.
   uint64_t force_fallback = 0;
+  // --profile: the block's counters (block_profiler.h); null emits none.
+  BlockCounters* profile = nullptr;
 };
 
 struct EmitResult {

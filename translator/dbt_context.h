@@ -110,6 +110,9 @@ struct DbtContext {
   uint64_t block_entries;
   uint64_t ib_lookups;
   uint64_t checked_entries;  // block entries through a matching checked entry
+  // --profile only: the BlockProfile of the block running (set by each
+  // block's entry code; null while the dispatcher runs).
+  void* profile_current;
 };
 
 static_assert(std::is_standard_layout_v<DbtContext>);

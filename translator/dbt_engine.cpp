@@ -90,6 +90,7 @@ void DbtEngine::flush() {
   const bool map_current = snapshot_.map_generation == mem_.map_generation();
   for (uint32_t page : cache_.code_pages()) mem_.unprotect_code_page(page);
   forget_own_map_change(map_current);
+  if (profiler_) profiler_->before_flush();  // the samples refer to the code about to go
   cache_.flush();
   new_fetch_epoch();  // the front cache points at freed blocks
   state_dirty_ = true;
@@ -328,6 +329,15 @@ Block* DbtEngine::translate(const BlockKey& key) {
     std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
     ~Timer() { ns += uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()); }
   } timer{cache_.stats().translation_ns};
+  struct Phase {  // --profile: samples taken meanwhile are the translator's
+    BlockProfiler* p;
+    explicit Phase(BlockProfiler* prof) : p(prof) {
+      if (p) p->set_translating(true);
+    }
+    ~Phase() {
+      if (p) p->set_translating(false);
+    }
+  } phase{profiler_.get()};
   const uint8_t* bytes = mem_.host_ptr_read(key.phys);
   if (!bytes) return nullptr;  // MMIO or unmapped: the interpreter runs it
   const uint32_t eip = key.linear - key.cs_base;
@@ -343,8 +353,11 @@ Block* DbtEngine::translate(const BlockKey& key) {
   EmitOptions opt;
   opt.flat = key.mode & mode_bit::kFlat;
   opt.validate = options_.validate_emission;
+  BlockProfile* profile = profiler_ ? &profiler_->record_for(key, eip) : nullptr;
+  if (profile) opt.profile = &profile->counters;
   for (int attempt = 0; attempt < 70; ++attempt) {
     auto meta = std::make_unique<Block>();
+    meta->profile = profile;
     meta->key = key;
     meta->eip = eip;
     meta->guest_bytes = gb.guest_bytes();
@@ -371,6 +384,7 @@ Block* DbtEngine::translate(const BlockKey& key) {
       forget_own_map_change(map_current);
     }
     Block* b = cache_.insert(std::move(meta));
+    if (profile) profiler_->on_translated(*profile, *b);
     if (block_trace_) block_trace_(trace_block(*b));
     if (perf_map_)
       std::fprintf(perf_map_, "%lx %x dbt_%04x_%08x\n", reinterpret_cast<unsigned long>(b->code), b->code_size,
@@ -389,13 +403,27 @@ std::string DbtEngine::trace_block(const Block& b) const {
   return head + disassemble(b);
 }
 
-std::string DbtEngine::disassemble(const Block& b) const {
-  return disassemble_block(b, {{rt_.exit_spill, "exit_spill"},
-                               {rt_.exit_nospill, "exit_nospill"},
-                               {rt_.fallback, "fallback"},
-                               {rt_.tlb_fill, "tlb_fill"},
-                               {rt_.ib_miss, "ib_miss"},
-                               {rt_.lookup_miss, "lookup_miss"}});
+std::vector<HostSymbol> DbtEngine::routine_names() const {
+  return {{rt_.exit_spill, "exit_spill"},
+          {rt_.exit_nospill, "exit_nospill"},
+          {rt_.fallback, "fallback"},
+          {rt_.tlb_fill, "tlb_fill"},
+          {rt_.ib_miss, "ib_miss"},
+          {rt_.lookup_miss, "lookup_miss"}};
+}
+
+std::string DbtEngine::disassemble(const Block& b) const { return disassemble_block(b, routine_names()); }
+
+void DbtEngine::enable_profiling(const ProfileOptions& options) {
+  flush();  // blocks translated so far have no counters
+  profiler_ = std::make_unique<BlockProfiler>(options);
+  const uint64_t runtime = reinterpret_cast<uint64_t>(cache_.runtime_area());
+  profiler_->set_runtime_area(runtime, runtime + cache_.runtime_capacity());
+}
+
+ProfileReport DbtEngine::profile_report(size_t top, ProfileSort sort) {
+  if (!profiler_) return {};
+  return profiler_->report(top, sort, routine_names());
 }
 
 const Block* DbtEngine::block_at_current() {
@@ -426,6 +454,10 @@ DbtRunResult DbtEngine::run(uint64_t max_steps, const std::function<bool()>& sho
   DbtRunResult r;
   state_dirty_ = true;  // the caller may have changed CpuState since the last run
   const bool soft_slice = options_.end_slice_at_block && !clock_.deterministic();
+  if (profiler_ && profiler_->wants_sampling() && !profiler_->sampling() && profiler_->sampling_error().empty()) {
+    std::string error;
+    if (!profiler_->start_sampling(&ctx_->profile_current, error)) profiler_->set_sampling_error(error);
+  }
   while (r.steps < max_steps) {
     if (check_failed_) {
       r.stop = DbtStop::HostError;
@@ -514,6 +546,7 @@ DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
   c.chain_from = nullptr;
   c.ib_pending = 0;
   c.intr_pending = intr_line();
+  c.profile_current = nullptr;
   entry_budget_ = c.budget_left;
   clock_synced_ = 0;
   const uint64_t fallbacks_before = fallback_steps_;
@@ -535,11 +568,37 @@ DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
   if (c.exit_reason == uint32_t(ExitReason::BlockEnd) && c.chain_from)
     pending_chain_ = static_cast<ExitStub*>(c.chain_from);
   pending_indirect_ = c.exit_reason == uint32_t(ExitReason::BlockEnd) && c.ib_pending;
+  if (profiler_) profile_exit();
   DispatchUnit u;
   u.block = b;
   u.steps = static_cast<uint64_t>(consumed);
   u.exit = static_cast<ExitReason>(c.exit_reason);
   return u;
+}
+
+// The block that returned to the dispatcher is the last one whose entry code
+// ran (profile_current). Helper exits were counted by run_fallback.
+void DbtEngine::profile_exit() {
+  DbtContext& c = *ctx_;
+  BlockProfile* p = c.profile_current ? static_cast<BlockCounters*>(c.profile_current)->owner : nullptr;
+  c.profile_current = nullptr;
+  switch (static_cast<ExitReason>(c.exit_reason)) {
+    case ExitReason::BlockEnd:
+      profiler_->count_exit(p, c.chain_from  ? ExitKind::DirectUnchained
+                               : c.ib_pending ? ExitKind::IndirectMiss
+                                              : ExitKind::Unchained);
+      break;
+    case ExitReason::BudgetExhausted:
+      profiler_->count_exit(p, ExitKind::Budget);
+      break;
+    case ExitReason::TripleFault:
+    case ExitReason::HostError:
+      profiler_->count_exit(p, ExitKind::Fault);
+      break;
+    case ExitReason::Helper:
+      break;
+  }
+  profiler_->poll();
 }
 
 // ---------------------------------------------------------------- helpers (called from generated code)
@@ -571,6 +630,7 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
     // dispatcher does it at this instruction boundary.
     c.exit_reason = uint32_t(ExitReason::Helper);
     c.exit_unretired = s.unretired_before;
+    if (s.block->profile) ++s.block->profile->exits[size_t(ExitKind::Helper)];
     return 1;
   }
   const BlockKey& key = s.block->key;
@@ -582,6 +642,7 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
     // Retired as part of the block (the exit accounts for it and its clock
     // tick), not by the interpreter.
     ++st.sensitive_helper_calls;
+    if (s.block->profile) ++s.block->profile->helper_calls;
   } else {
     ++st.fallbacks;
     if (s.flags & site_flag::kMemorySlowPath) ++st.memory_slow_paths;
@@ -589,6 +650,7 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
     r = interp_.step();
     ++clock_synced_;
     ++fallback_steps_;
+    if (s.block->profile) ++s.block->profile->fallbacks;
   }
   if (r == StepResult::TripleFault) {
     c.exit_reason = uint32_t(ExitReason::TripleFault);
@@ -613,6 +675,7 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
                      mode_ != key.mode;
   c.intr_pending = intr_line();  // an OUT to the PIC, an EOI...
   if (!leave) return 0;
+  if (s.block->profile) ++s.block->profile->exits[size_t(faulted ? ExitKind::Fault : ExitKind::Helper)];
   c.exit_reason = uint32_t(ExitReason::Helper);
   c.exit_unretired = s.unretired_before - 1;
   return 1;

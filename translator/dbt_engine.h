@@ -28,6 +28,7 @@
 
 #include "core/interpreter.h"
 #include "translator/block_builder.h"
+#include "translator/block_profiler.h"
 #include "translator/dbt_context.h"
 #include "translator/inline_tlb.h"
 #include "translator/runtime_routines.h"
@@ -128,6 +129,14 @@ class DbtEngine {
   //   engine.set_block_trace([](const std::string& t) { std::fputs(t.c_str(), stderr); });
   void set_block_trace(std::function<void(const std::string&)> sink) { block_trace_ = std::move(sink); }
 
+  // --profile (block_profiler.h): from now on, blocks are translated with
+  // execution counters and exits are classified; the translations made so
+  // far are dropped. Time sampling starts on the thread of the next run().
+  void enable_profiling(const ProfileOptions& options);
+  BlockProfiler* profiler() { return profiler_.get(); }
+  // Stops sampling and returns the `top` blocks (profiling must be on).
+  ProfileReport profile_report(size_t top, ProfileSort sort);
+
  private:
   // What the inline TLB's entries depend on besides what the MMU's
   // invalidation hook reports: the memory map and A20 (and, as a safety net
@@ -182,6 +191,7 @@ class DbtEngine {
   bool run_targeted(const FallbackSite& site);
   uint32_t fill_tlb(uint32_t linear, uint32_t request);  // request: tlb_fill_request()
   void on_code_write(uint32_t pa, unsigned size);
+  void profile_exit();  // --profile: classifies the exit of the last block run
 
   static uint32_t fallback_helper(DbtContext* ctx, const FallbackSite* site);
   static uint32_t tlb_fill_helper(DbtContext* ctx, uint32_t linear, uint32_t request);
@@ -245,6 +255,8 @@ class DbtEngine {
   IndirectMapping ib_mapping_[kIndirectEntries];
   bool mapping_changed_ = false;  // the MMU invalidated something (since the dispatcher cleared it)
   std::vector<uint32_t> ib_filled_;  // the lookup cache slots that are not empty
+  std::unique_ptr<BlockProfiler> profiler_;  // --profile
+  std::vector<HostSymbol> routine_names() const;
 };
 
 }  // namespace popek::dbt

@@ -52,6 +52,7 @@ struct BlockKey {
 };
 
 struct Block;
+struct BlockProfile;
 
 // A point in a block where one guest instruction runs in the interpreter
 // (not translated natively yet, or its memory access missed the fast path).
@@ -116,6 +117,8 @@ struct Block {
   std::vector<uint8_t> guest_code;       // the guest bytes, for disassembly
   std::vector<std::unique_ptr<DecodedInsn>> decoded;  // of the Predecoded sites
   std::vector<uint32_t> insn_host_offset;  // per guest instruction, then the end of the body
+  BlockProfile* profile = nullptr;         // --profile: its record (block_profiler.h)
+  uint32_t profile_bytes = 0;              // --profile: host bytes of the counting code in it
 };
 
 struct DbtStats {
