@@ -298,7 +298,7 @@ bool DbtEngine::needs_interpreter() const {
 
 // ---------------------------------------------------------------- translation
 
-Block* DbtEngine::find_or_translate() {
+Block* DbtEngine::find_or_translate(uint64_t fit_steps) {
   const SegmentCache& cs = cpu_.seg[CS];
   if (cpu_.eip > cs.limit) return nullptr;
   const uint32_t linear = cs.base + cpu_.eip;
@@ -318,12 +318,12 @@ Block* DbtEngine::find_or_translate() {
   }
   BlockKey key{linear, pa & mem_.a20_mask(), cs.base, cs.limit, mode_};
   Block* b = cache_.lookup(key);
-  if (!b) b = translate(key);  // may flush the cache (a new fetch epoch)
+  if (!b) b = translate(key, fit_steps);  // may flush the cache (a new fetch epoch)
   if (b) fe = FrontEntry{linear, fetch_epoch_, cs.base, cs.limit, mode_, b};
   return b;
 }
 
-Block* DbtEngine::translate(const BlockKey& key) {
+Block* DbtEngine::translate(const BlockKey& key, uint64_t fit_steps) {
   struct Timer {  // adds the host time of this call to translation_ns
     uint64_t& ns;
     std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
@@ -348,7 +348,7 @@ Block* DbtEngine::translate(const BlockKey& key) {
   GuestBlock gb;
   builder_.build(bytes, available, limit_bound, eip, key.mode & mode_bit::kCode32,
                  key.mode & mode_bit::kStack32, gb);
-  if (gb.insns.empty()) return nullptr;
+  if (gb.insns.empty() || gb.insns.size() > fit_steps) return nullptr;
 
   EmitOptions opt;
   opt.flat = key.mode & mode_bit::kFlat;
@@ -501,7 +501,13 @@ DispatchUnit DbtEngine::dispatch_unit(uint64_t max_steps, bool may_end_slice) {
     pending_chain_ = nullptr;
     return interpreter_step();
   }
-  Block* b = find_or_translate();  // may flush the cache, which drops pending_chain_
+  // Near the end of a hard slice (deterministic clock) a new block may not
+  // fit in the steps left: the interpreter then runs one instruction and
+  // the next dispatch looks one instruction further on. translate() decodes
+  // first and does not emit a block that would be refused here (popek
+  // --profile showed thousands of such blocks, never executed, on
+  // big_code). A soft slice ends before the block instead, and runs it next.
+  Block* b = find_or_translate(may_end_slice ? UINT64_MAX : max_steps);  // may flush the cache, which drops pending_chain_
   if (b) enter_indirect_epoch(*b);
   if (pending_chain_ && b && options_.chain_blocks) try_chain(*pending_chain_, *b);
   if (pending_indirect_ && b && options_.chain_blocks)

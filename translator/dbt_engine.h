@@ -155,7 +155,9 @@ class DbtEngine {
   uint16_t mode_key() const;  // computed from CpuState; mode_ holds it after sync_state()
   bool flat_segments() const;
   bool alignment_checking() const;
-  Block* find_or_translate();
+  // The block for CS:EIP, translated if missing and it would be at most
+  // `fit_steps` instructions long.
+  Block* find_or_translate(uint64_t fit_steps = UINT64_MAX);
   DispatchUnit dispatch_unit(uint64_t max_steps, bool may_end_slice);
   // Whether state derived from CpuState (segment table, mode key) may be
   // stale: set whenever code other than translated blocks and their helpers
@@ -165,7 +167,7 @@ class DbtEngine {
   bool derived_stale() const {
     return state_dirty_ || ((cpu_.eflags ^ synced_eflags_) & (flag::AC | flag::VM));
   }
-  Block* translate(const BlockKey& key);
+  Block* translate(const BlockKey& key, uint64_t fit_steps);
   DispatchUnit interpreter_step();
   DispatchUnit run_block(Block* b, uint64_t max_steps);
   void sync_state();  // sync_mmu() and the segment table and mode key, unconditionally
