@@ -27,6 +27,7 @@
 
 #include "frontend/bench_stats.h"
 #include "frontend/options.h"
+#include "frontend/profile_report.h"
 #include "frontend/report.h"
 #include "popek_build_info.h"
 #include "translator/code_region.h"
@@ -43,7 +44,8 @@ using json = nlohmann::ordered_json;
 #endif
 
 const std::vector<std::string>& default_workloads() {
-  static const std::vector<std::string> names = {"int_mix", "mem_paging", "calls_indirect", "smc", "irq_flags"};
+  static const std::vector<std::string> names = {"int_mix", "mem_paging", "calls_indirect", "smc", "irq_flags",
+                                                   "big_code"};
   return names;
 }
 
@@ -275,6 +277,8 @@ struct BenchOptions {
   std::string tc_wx;             // --tc-wx for dbt runs (empty: popek's default)
   std::vector<std::string> sweep_wx;  // --sweep tc-wx=...: W^X modes
   bool progress = false;         // live progress line on stderr
+  bool profile = false;          // --profile: hot-block profile of the dbt runs
+  size_t profile_top = 20;       // --profile-top
 };
 
 struct Workload {
@@ -340,6 +344,9 @@ Run run_once(const std::string& engine, const Workload& w, const BenchOptions& o
     if (o.stats_interval) args.insert(args.end(), {"--stats-interval", std::to_string(o.stats_interval)});
     if (engine == "dbt" && tc_size_mib > 0) args.insert(args.end(), {"--tc-size", format_mib(tc_size_mib)});
     if (engine == "dbt" && !o.tc_wx.empty()) args.insert(args.end(), {"--tc-wx", o.tc_wx});
+    if (engine == "dbt" && o.profile)
+      args.insert(args.end(), {"--profile", "--profile-top", std::to_string(o.profile_top), "--profile-file",
+                               base + ".profile.txt"});
     if (o.progress) args.insert(args.end(), {"--progress-file", progress});
   } else if (engine == "qemu") {
     args = {kQemu, "-nodefaults", "-display", "none", "-accel", "tcg", "-bios", w.rom.string(),
@@ -454,6 +461,7 @@ json run_json(const std::string& engine, const Run& r) {
       j["stats_interval"] = r.stats.value("stats_interval", uint64_t(0));
       j["series"] = r.stats["series"];  // moved to the engine summary by engine_summary()
     }
+    if (r.stats.contains("profile")) j["profile"] = r.stats["profile"];  // likewise
   }
   return j;
 }
@@ -470,12 +478,16 @@ json engine_summary(json runs) {
   json s;
   // The time series of the first passing run is kept (one per engine is
   // enough for the plots, and they are large).
-  json series, interval;
+  json series, interval, profile;
   for (json& r : runs) {
     if (r.contains("series")) {
       if (series.is_null() && r["ok"].get<bool>()) series = r["series"], interval = r["stats_interval"];
       r.erase("series");
       r.erase("stats_interval");
+    }
+    if (r.contains("profile")) {  // likewise the hot-block profile
+      if (profile.is_null() && r["ok"].get<bool>()) profile = r["profile"];
+      r.erase("profile");
     }
   }
   std::vector<double> times;
@@ -493,7 +505,7 @@ json engine_summary(json runs) {
   }
   for (const char* k : {"guest_mips", "tc_hit_rate", "indirect_hit_rate", "chaining_rate", "host_bytes_per_guest_insn",
                         "smc_invalidations", "flushes", "fallbacks", "blocks_translated", "retired_instructions",
-                        "native_seconds", "cpu_seconds", "translation_share"}) {
+                        "native_seconds", "cpu_seconds", "translation_share", "host_bytes"}) {
     std::optional<double> m = median_of(runs, k);
     if (m) s[k] = *m;
   }
@@ -501,6 +513,7 @@ json engine_summary(json runs) {
     s["stats_interval"] = interval;
     s["series"] = series;
   }
+  if (!profile.is_null()) s["profile"] = profile;
   s["runs"] = runs;
   return s;
 }
@@ -533,7 +546,7 @@ std::string fmt_num(const json& v, const char* f) {
 }
 
 std::string fmt_pct(const json& summary, const char* key) {
-  if (summary.is_null() || !summary.contains(key)) return "-";
+  if (summary.is_null() || !summary.contains(key) || !summary[key].is_number()) return "-";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f%%", summary[key].get<double>() * 100);
   return buf;
@@ -623,6 +636,21 @@ void print_sweep_table(const json& report, std::FILE* out) {
     }
   print_rows(head, rows, out);
   std::fprintf(out, "The dbt engine at each --tc-size; times are medians (±spread) over the runs.\n");
+  for (const json& w : report["sweep"]["workloads"]) {
+    const std::string name = w["name"].get<std::string>();
+    if (w["working_set_mib"].is_number())
+      std::fprintf(out, "%s: %.2f MiB of host code translated at the largest size without a flush\n", name.c_str(),
+                   w["working_set_mib"].get<double>());
+    if (w["cliff"].is_object()) {
+      const json& c = w["cliff"];
+      std::fprintf(out, "%s: cliff between %s and %s MiB: %.1fx the time, TC hit rate %s -> %s\n", name.c_str(),
+                   format_mib(c["below_mib"].get<double>()).c_str(), format_mib(c["above_mib"].get<double>()).c_str(),
+                   c["time_ratio"].get<double>(), fmt_pct(c, "hit_above").c_str(), fmt_pct(c, "hit_below").c_str());
+    } else {
+      std::fprintf(out, "%s: no cliff (no step down in size made it %.1fx slower with flushes)\n", name.c_str(),
+                   kCliffRatio);
+    }
+  }
   for (const json& w : report["sweep"]["workloads"])
     for (const json& p : w["points"])
       print_failures(p["runs"], w["name"].get<std::string>() + " tc-size " + format_mib(p["tc_size_mib"].get<double>()),
@@ -646,6 +674,22 @@ void print_wx_sweep_table(const json& report, std::FILE* out) {
   for (const json& w : report["sweep"]["workloads"])
     for (const json& p : w["points"])
       print_failures(p["runs"], w["name"].get<std::string>() + " tc-wx " + p["tc_wx"].get<std::string>(), out);
+}
+
+// The top blocks of each workload's dbt profile (at most five lines each;
+// the whole profile with disassembly goes to DIR/profile-<workload>.txt).
+void print_profiles(const json& report, std::FILE* out, bool files) {
+  for (const json& w : report["workloads"]) {
+    if (!w["engines"].contains("dbt") || !w["engines"]["dbt"].contains("profile")) continue;
+    json p = w["engines"]["dbt"]["profile"];
+    const size_t shown = std::min<size_t>(5, p["top"].size());
+    json top = json::array();
+    for (size_t i = 0; i < shown; ++i) top.push_back(p["top"][i]);
+    p["top"] = top;
+    std::fprintf(out, "\n%s (dbt, first passing run):\n%s", w["name"].get<std::string>().c_str(),
+                 profile::to_text(p, false).c_str());
+  }
+  if (files) std::fprintf(out, "The whole profiles, with guest and host disassembly: profile-<workload>.txt and report.html.\n");
 }
 
 // Control characters (from argv or a child's output) as \xNN, so that a
@@ -739,7 +783,8 @@ int bench_main(int argc, char** argv) {
   std::vector<std::string> workloads, engines;
   std::string sweep;
   bool no_progress = false, force_progress = false;
-  app.add_option("--workloads", workloads, "Comma-separated workloads (default: int_mix,mem_paging,calls_indirect,smc,irq_flags)");
+  app.add_option("--workloads", workloads,
+                 "Comma-separated workloads (default: int_mix,mem_paging,calls_indirect,smc,irq_flags,big_code)");
   app.add_option("--engines", engines,
                  "Comma-separated engines: dbt, interp, qemu (qemu-system-i386 TCG), native (default: all available)");
   app.add_flag("--quick", o.quick, "Run the _quick ROMs and native builds (a few million instructions; for tests)");
@@ -759,6 +804,11 @@ int bench_main(int argc, char** argv) {
   app.add_flag("--progress", force_progress, "Show the live progress line even when stderr is not a terminal");
   app.add_flag("--no-progress", no_progress, "Never show the live progress line");
   app.add_flag("--keep-temp", o.keep_temp, "Keep the temporary directory of run outputs and statistics");
+  app.add_flag("--profile", o.profile,
+               "Hot-block profile of every dbt run (popek --profile): the top blocks per workload on the terminal, "
+               "in the JSON and, with --out, in report.html and DIR/profile-<workload>.txt");
+  app.add_option("--profile-top", o.profile_top, "With --profile: blocks per workload (default 20)")
+      ->check(CLI::Range(size_t(1), size_t(100000)));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -778,6 +828,7 @@ int bench_main(int argc, char** argv) {
   if (dbt::WxMode m; !o.tc_wx.empty() && !dbt::parse_wx_mode(o.tc_wx, m))
     return fail("--tc-wx " + o.tc_wx + ": expected dual, mprotect or off");
   if (force_progress && no_progress) return fail("--progress and --no-progress contradict each other");
+  if (!o.profile && app.count("--profile-top")) return fail("--profile-top needs --profile");
   o.progress = force_progress || (!no_progress && ::isatty(2));
   if (!sweep.empty()) {
     std::string error;
@@ -875,6 +926,8 @@ int bench_main(int argc, char** argv) {
   opts["tc_wx"] = o.tc_wx.empty() ? json(nullptr) : json(o.tc_wx);
   if (!o.sweep_tc.empty()) opts["sweep_tc_size_mib"] = o.sweep_tc;
   if (!o.sweep_wx.empty()) opts["sweep_tc_wx"] = o.sweep_wx;
+  opts["profile"] = o.profile;
+  if (o.profile) opts["profile_top"] = o.profile_top;
   opts["command"] = [&] {
     std::string c = "popek bench";
     for (int i = 1; i < argc; ++i) c += std::string(" ") + argv[i];
@@ -961,11 +1014,27 @@ int bench_main(int argc, char** argv) {
       json wj;
       wj["name"] = w.name;
       wj["points"] = json::array();
+      std::vector<SweepPoint> sp;
       for (size_t i = 0; i < o.sweep_tc.size(); ++i) {
         json p;
         p["tc_size_mib"] = o.sweep_tc[i];
         p.update(engine_summary(runs[i]));
         wj["points"].push_back(p);
+        SweepPoint pt;
+        pt.size_mib = o.sweep_tc[i];
+        if (p["wall_seconds"].is_object()) pt.seconds = p["wall_seconds"]["median"].get<double>();
+        if (p.contains("tc_hit_rate")) pt.hit_rate = p["tc_hit_rate"].get<double>();
+        pt.flushes = p.value("flushes", 0.0);
+        pt.host_bytes = p.value("host_bytes", 0.0);
+        sp.push_back(pt);
+      }
+      // The cliff where the working set stops fitting (bench_stats.h).
+      wj["working_set_mib"] = opt(working_set_mib(sp));
+      if (std::optional<Cliff> c = find_cliff(sp)) {
+        wj["cliff"] = {{"below_mib", c->below_mib}, {"above_mib", c->above_mib}, {"time_ratio", c->time_ratio},
+                       {"hit_below", opt(c->hit_below)}, {"hit_above", opt(c->hit_above)}};
+      } else {
+        wj["cliff"] = nullptr;
       }
       sw["workloads"].push_back(wj);
     }
@@ -1024,6 +1093,7 @@ int bench_main(int argc, char** argv) {
   if (!o.sweep_wx.empty()) print_wx_sweep_table(report, stdout);
   else if (sweeping) print_sweep_table(report, stdout);
   else print_table(report, stdout);
+  if (o.profile) print_profiles(report, stdout, !o.out_dir.empty());
   std::fflush(stdout);
 
   int status = all_ok ? 0 : 1;
@@ -1041,6 +1111,14 @@ int bench_main(int argc, char** argv) {
     } else {
       std::fprintf(stderr, "popek bench: report in %s/report.html\n", o.out_dir.c_str());
     }
+    // The full profile texts (with the disassembly) beside the report.
+    for (const json& w : report["workloads"])
+      if (w["engines"].contains("dbt") && w["engines"]["dbt"].contains("profile") &&
+          !write_text(fs::path(o.out_dir) / ("profile-" + w["name"].get<std::string>() + ".txt"),
+                      profile::to_text(w["engines"]["dbt"]["profile"]), error)) {
+        std::fprintf(stderr, "popek bench: %s\n", error.c_str());
+        status = 2;
+      }
   }
   if (o.keep_temp) std::fprintf(stderr, "popek bench: run outputs kept in %s\n", tmp.c_str());
   else fs::remove_all(tmp, ec);

@@ -14,7 +14,7 @@ namespace popek::bench {
 // a run failed, 2 on bad options or missing files.
 int bench_main(int argc, char** argv);
 
-// The five workloads, in report order.
+// The six workloads, in report order.
 const std::vector<std::string>& default_workloads();
 
 // The parameter block at the end of a benchmark ROM (docs/benchmarks.md).

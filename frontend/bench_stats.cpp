@@ -54,4 +54,22 @@ std::optional<double> mips(uint64_t instructions, double seconds) {
   return double(instructions) / seconds / 1e6;
 }
 
+std::optional<Cliff> find_cliff(const std::vector<SweepPoint>& points) {
+  std::optional<Cliff> best;
+  for (size_t i = 0; i + 1 < points.size(); ++i) {
+    const SweepPoint &lo = points[i], &hi = points[i + 1];
+    if (!lo.seconds || !hi.seconds || *hi.seconds <= 0 || lo.flushes <= 0) continue;
+    const double r = *lo.seconds / *hi.seconds;
+    if (r < kCliffRatio || (best && r <= best->time_ratio)) continue;
+    best = Cliff{lo.size_mib, hi.size_mib, r, lo.hit_rate, hi.hit_rate};
+  }
+  return best;
+}
+
+std::optional<double> working_set_mib(const std::vector<SweepPoint>& points) {
+  for (auto it = points.rbegin(); it != points.rend(); ++it)
+    if (it->seconds && it->flushes == 0 && it->host_bytes > 0) return it->host_bytes / (1024.0 * 1024.0);
+  return std::nullopt;
+}
+
 }  // namespace popek::bench

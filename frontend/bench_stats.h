@@ -52,4 +52,27 @@ std::optional<double> host_bytes_per_guest_insn(const TranslatorCounts& c);
 // Guest instructions per microsecond (MIPS); empty when seconds <= 0.
 std::optional<double> mips(uint64_t instructions, double seconds);
 
+// One size of a --sweep tc-size run (medians over its passing runs).
+struct SweepPoint {
+  double size_mib = 0;
+  std::optional<double> seconds;   // empty: no passing run
+  std::optional<double> hit_rate;  // TC hit rate
+  double flushes = 0;
+  double host_bytes = 0;  // host code emitted over the run
+};
+// The cache-size cliff: the step between two neighbouring sizes where the
+// time grows the most going down in size, when it grows at least
+// kCliffRatio times and the smaller cache flushed (a cache effect, not
+// noise). Sizes must be ascending.
+struct Cliff {
+  double below_mib = 0, above_mib = 0;  // the sizes on either side
+  double time_ratio = 0;                // time at below / time at above
+  std::optional<double> hit_below, hit_above;
+};
+constexpr double kCliffRatio = 1.5;
+std::optional<Cliff> find_cliff(const std::vector<SweepPoint>& points);
+// The translated code's working set: host bytes emitted (in MiB) at the
+// largest size that never flushed, when one did not.
+std::optional<double> working_set_mib(const std::vector<SweepPoint>& points);
+
 }  // namespace popek::bench

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "frontend/profile_report.h"
 #include "frontend/svg.h"
 
 namespace popek::report {
@@ -113,7 +114,9 @@ h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right;font-size:13px}
 th{background:#f2f2f2}td.name,th.name{text-align:left}td.na{color:#999}.fail{color:#b00}
 dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px;font-size:13px}dt{font-weight:bold}dd{margin:0}
-svg.plot{display:block;margin:8px 0;border:1px solid #eee}.note{font-size:12px;color:#555})";
+svg.plot{display:block;margin:8px 0;border:1px solid #eee}.note{font-size:12px;color:#555}
+.cliff{font-weight:bold;color:#b00}h4{font-size:13px;margin:14px 0 4px}
+table.disasm td{vertical-align:top}table.disasm pre{margin:0;font-size:12px})";
 
 void time_series_charts(std::ostringstream& o, const json& w, size_t wi) {
   const std::string name = w["name"].get<std::string>();
@@ -220,6 +223,16 @@ void sweep_section(std::ostringstream& o, const json& report, const Cells& cell)
     time.x_label = hit.x_label;
     time.y_label = "seconds";
     svg::LineChart::Series hs{"TC hit rate", "#228833", {}}, ts{"median wall seconds", "#4477aa", {}};
+    // The cliff (bench_stats.h find_cliff): shaded between the two sizes;
+    // the translated code's working set: a line at its size.
+    for (svg::LineChart* c : {&hit, &time}) {
+      if (w.contains("cliff") && w["cliff"].is_object()) {
+        c->bands.push_back({w["cliff"]["below_mib"].get<double>(), w["cliff"]["above_mib"].get<double>(), "#ee3333"});
+        c->legend_extra.push_back({"#ee3333", "cliff"});
+      }
+      if (w.contains("working_set_mib") && w["working_set_mib"].is_number())
+        c->markers.push_back({w["working_set_mib"].get<double>(), "working set", "#882255"});
+    }
     for (size_t pi = 0; pi < w["points"].size(); ++pi) {
       const json& p = w["points"][pi];
       std::string pb = base + std::to_string(pi);
@@ -231,6 +244,20 @@ void sweep_section(std::ostringstream& o, const json& report, const Cells& cell)
       if (p["wall_seconds"].is_object()) ts.points.push_back({size, p["wall_seconds"]["median"].get<double>()});
     }
     o << "</table>\n";
+    const std::string wb = "/sweep/workloads/" + std::to_string(wi);
+    if (w.contains("cliff") && w["cliff"].is_object()) {
+      o << "<p class=\"cliff\" id=\"sweep-cliff-" << wi << "\">Cliff between <span data-json=\"" << wb
+        << "/cliff/below_mib\">" << fixed(w["cliff"]["below_mib"].get<double>(), 3) << "</span> and <span data-json=\""
+        << wb << "/cliff/above_mib\">" << fixed(w["cliff"]["above_mib"].get<double>(), 3)
+        << "</span> MiB: the smaller cache takes <span data-json=\"" << wb << "/cliff/time_ratio\">"
+        << fixed(w["cliff"]["time_ratio"].get<double>(), 1) << "</span> times as long.</p>\n";
+    } else {
+      o << "<p class=\"note\">No cliff: no step down in size made the run 1.5 times slower with flushes.</p>\n";
+    }
+    if (w.contains("working_set_mib") && w["working_set_mib"].is_number())
+      o << "<p class=\"note\">Host code translated at the largest size without a flush (the working set): <span "
+           "data-json=\""
+        << wb << "/working_set_mib\">" << fixed(w["working_set_mib"].get<double>(), 2) << "</span> MiB.</p>\n";
     hit.series.push_back(hs);
     time.series.push_back(ts);
     o << svg::render(hit) << svg::render(time);
@@ -348,6 +375,23 @@ std::string render_html(const json& report) {
     if (any_series) {
       o << "<h2 id=\"series\">Time series</h2>\n";
       for (size_t wi = 0; wi < ws.size(); ++wi) time_series_charts(o, ws[wi], wi);
+    }
+
+    // Hot-block profiles (--profile).
+    bool any_profile = false;
+    for (const json& w : ws) any_profile |= w["engines"].contains("dbt") && w["engines"]["dbt"].contains("profile");
+    if (any_profile) {
+      o << "<h2 id=\"profiles\">Hot blocks (--profile)</h2>\n<p class=\"note\">Per workload, the first passing dbt run's "
+           "most expensive translated blocks: exact execution counts, the share of sampled host CPU time, host code "
+           "bytes per guest byte and instruction, and how the blocks were left, then each block's guest "
+           "instructions beside the host code emitted for them.</p>\n";
+      for (size_t wi = 0; wi < ws.size(); ++wi) {
+        const json& w = ws[wi];
+        if (!w["engines"].contains("dbt") || !w["engines"]["dbt"].contains("profile")) continue;
+        o << "<h3>" << escape(w["name"].get<std::string>()) << "</h3>\n"
+          << profile::to_html(w["engines"]["dbt"]["profile"], "/workloads/" + std::to_string(wi) + "/engines/dbt/profile",
+                              "profile-" + std::to_string(wi));
+      }
     }
 
     // Per-run details.

@@ -5,6 +5,7 @@
 ; of one instruction is never split by the end of an instruction slice, so
 ; the profile must count exactly HOT_COUNT executions of it.
 ; It prints the hot block's address for the test to find it.
+; skip-engines: verify (20 million steps in lockstep take about a minute; the ROM exists for the dbt profile)
 %define TEST_NAME "profile_hot"
 %include "testlib.inc"
 

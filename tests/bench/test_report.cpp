@@ -132,7 +132,8 @@ TEST(BenchReport, HtmlHasPlotsAndTheJsonNumbers) {
   std::string dir = ::testing::TempDir() + "bench_report";
   ASSERT_EQ(shell("rm -rf '" + dir + "'"), 0);
   std::string cmd = "'" + kPopek + "' bench --quick --runs 1 --workloads int_mix,smc --engines dbt,interp --out '" +
-                    dir + "' --stats-interval 200000 --rom-dir '" + kRoms + "' >'" + dir + ".log' 2>&1";
+                    dir + "' --stats-interval 200000 --profile --profile-top 3 --rom-dir '" + kRoms + "' >'" + dir +
+                    ".log' 2>&1";
   ASSERT_EQ(shell(cmd), 0) << slurp(dir + ".log");
   json report = json::parse(slurp(dir + "/report.json"));
   Doc d;
@@ -162,9 +163,43 @@ TEST(BenchReport, HtmlHasPlotsAndTheJsonNumbers) {
   EXPECT_TRUE(select(d.doc, "//s:svg[@id='ts-hit-0']//s:rect[@class='band' and @fill='#ee3333']").empty());
   EXPECT_FALSE(select(d.doc, "//s:svg[@id='ts-hit-1']//s:rect[@class='band' and @fill='#ee3333']").empty());
 
+  // The hot-block profiles (--profile): the JSON of each workload's dbt
+  // run, a table per workload whose numbers are checked with the others
+  // below, each block's guest beside host code, and the text files.
+  for (size_t wi = 0; wi < 2; ++wi) {
+    SCOPED_TRACE(wi);
+    const json& eng = report["workloads"][wi]["engines"];
+    ASSERT_TRUE(eng["dbt"].contains("profile"));
+    EXPECT_FALSE(eng["interp"].contains("profile"));
+    const json& prof = eng["dbt"]["profile"];
+    EXPECT_EQ(prof["schema"], "popek-profile/1");
+    ASSERT_EQ(prof["top"].size(), 3u);
+    EXPECT_GT(prof["top"][0]["executions"].get<uint64_t>(), 0u);
+    const std::string id = "profile-" + std::to_string(wi);
+    auto cells = select(d.doc, "//h:table[@id='" + id + "-table']//h:td[@data-json]");
+    EXPECT_GE(cells.size(), 3u * 14u);
+    for (size_t bi = 0; bi < 3; ++bi) {
+      auto rows = select(d.doc, "//h:table[@id='" + id + "-disasm-" + std::to_string(bi) + "']//h:tr");
+      // A header, the entry code, one row per guest instruction, the cold code.
+      EXPECT_EQ(rows.size(), 3u + prof["top"][bi]["disassembly"]["rows"].size());
+      const std::string first_guest = prof["top"][bi]["disassembly"]["rows"][0]["guest"].get<std::string>();
+      EXPECT_NE(slurp(dir + "/report.html").find(first_guest), std::string::npos) << first_guest;
+    }
+  }
+  for (const char* name : {"int_mix", "smc"}) {
+    std::string text = slurp(dir + "/profile-" + std::string(name) + ".txt");
+    EXPECT_NE(text.find("#1 block"), std::string::npos) << name;
+    EXPECT_NE(text.find(" | "), std::string::npos) << name;  // guest | host
+  }
+  // smc rewrites its code: some of its top blocks were translated again.
+  bool retranslated = false;
+  for (const json& b : report["workloads"][1]["engines"]["dbt"]["profile"]["top"])
+    retranslated |= b["retranslations"].get<uint64_t>() > 0;
+  EXPECT_TRUE(retranslated);
+
   // Numbers: every data-json cell matches; the summary has them all.
   size_t checked = check_numbers(d.doc, report);
-  EXPECT_GE(checked, 2u * 12u);
+  EXPECT_GE(checked, 2u * 12u + 2u * 3u * 14u);
   EXPECT_EQ(select(d.doc, "//h:table[@id='summary-table']//h:td[@data-json]").size() >= 2u * 10u, true);
   // The metadata is on the page.
   std::string html = slurp(dir + "/report.html");
@@ -247,6 +282,42 @@ TEST(BenchReport, SweepWxModes) {
   parse_report(dir + "/report.html", d);
   ASSERT_NE(d.doc, nullptr);
   EXPECT_GE(check_numbers(d.doc, report), 6u);
+}
+
+TEST(BenchReport, SweepBigCodeFallsOffTheCliff) {
+  // big_code_quick: two passes over ~190 KiB of guest code, several MiB of
+  // host code. At 1 MiB the cache flushes in every pass and translates
+  // everything again; at 16 MiB it translates once. (Times are not
+  // asserted: the cliff in them is what the report marks, see the JSON.)
+  std::string dir = ::testing::TempDir() + "bench_sweep_big";
+  ASSERT_EQ(shell("rm -rf '" + dir + "'"), 0);
+  std::string cmd = "'" + kPopek + "' bench --quick --runs 1 --workloads big_code --sweep tc-size=1,16 --out '" + dir +
+                    "' --rom-dir '" + kRoms + "' >'" + dir + ".log' 2>&1";
+  ASSERT_EQ(shell(cmd), 0) << slurp(dir + ".log");
+  json report = json::parse(slurp(dir + "/report.json"));
+  const json& w = report["sweep"]["workloads"][0];
+  const json& pts = w["points"];
+  ASSERT_EQ(pts.size(), 2u);
+  for (const json& p : pts) EXPECT_EQ(p["ok_runs"], 1);
+  EXPECT_GT(pts[0]["flushes"].get<double>(), 1);
+  EXPECT_EQ(pts[1]["flushes"].get<double>(), 0);
+  EXPECT_LT(pts[0]["tc_hit_rate"].get<double>(), pts[1]["tc_hit_rate"].get<double>());
+  EXPECT_GT(pts[0]["blocks_translated"].get<double>(), 1.3 * pts[1]["blocks_translated"].get<double>());
+  // The working set: the host code translated at 16 MiB, without a flush.
+  ASSERT_TRUE(w["working_set_mib"].is_number());
+  EXPECT_GT(w["working_set_mib"].get<double>(), 4.0);
+  EXPECT_LT(w["working_set_mib"].get<double>(), 16.0);
+  EXPECT_TRUE(w.contains("cliff"));
+  Doc d;
+  parse_report(dir + "/report.html", d);
+  ASSERT_NE(d.doc, nullptr);
+  // The working set is marked on both plots; the cliff, when the times show one, too.
+  EXPECT_FALSE(select(d.doc, "//s:svg[@id='sweep-hit-0']//s:line[@class='marker']").empty());
+  if (w["cliff"].is_object()) {
+    EXPECT_FALSE(select(d.doc, "//s:svg[@id='sweep-time-0']//s:rect[@class='band']").empty());
+    EXPECT_FALSE(select(d.doc, "//h:p[@id='sweep-cliff-0']").empty());
+  }
+  EXPECT_GE(check_numbers(d.doc, report), 8u);
 }
 
 TEST(BenchReport, BadSweepAndTcSize) {
