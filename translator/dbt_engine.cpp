@@ -681,7 +681,12 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
                      mode_ != key.mode;
   c.intr_pending = intr_line();  // an OUT to the PIC, an EOI...
   if (!leave) return 0;
-  if (s.block->profile) ++s.block->profile->exits[size_t(faulted ? ExitKind::Fault : ExitKind::Helper)];
+  if (s.block->profile) {
+    // A delivered fault moves EIP elsewhere without being a control
+    // transfer (a REP string instruction that yielded stays on its own EIP).
+    const bool faulted = diverted && !(s.flags & site_flag::kControlTransfer) && cpu_.eip != s.eip;
+    ++s.block->profile->exits[size_t(faulted ? ExitKind::Fault : ExitKind::Helper)];
+  }
   c.exit_reason = uint32_t(ExitReason::Helper);
   c.exit_unretired = s.unretired_before - 1;
   return 1;
