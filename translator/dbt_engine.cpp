@@ -415,7 +415,7 @@ std::vector<HostSymbol> DbtEngine::routine_names() const {
 std::string DbtEngine::disassemble(const Block& b) const { return disassemble_block(b, routine_names()); }
 
 void DbtEngine::enable_profiling(const ProfileOptions& options) {
-  flush();  // blocks translated so far have no counters
+  if (cache_.block_count()) flush();  // blocks translated so far have no counters
   profiler_ = std::make_unique<BlockProfiler>(options);
   const uint64_t runtime = reinterpret_cast<uint64_t>(cache_.runtime_area());
   profiler_->set_runtime_area(runtime, runtime + cache_.runtime_capacity());
