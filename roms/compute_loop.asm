@@ -9,13 +9,7 @@
 BUF     equ 0x100000            ; 4 KiB data buffer at 1 MiB
 ARR     equ 0x101000            ; 256 dwords to sort
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         ; fill the buffer with a linear congruential sequence
         mov edi, BUF

@@ -17,13 +17,7 @@ SE_CS    equ SEL_FREE            ; 0x40 ring-0 code, 0x48 ring-0 data,
 SE_STACK equ 0x2E000
 R        equ LV_USER
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         ; ---- CPUID ----
         xor eax, eax

@@ -28,18 +28,7 @@ S_NPD   equ SEL_FREE+0x10   ; not-present data
 BUF     equ SCRATCH+0x800
 FPV     equ SCRATCH+0x900   ; doubles
 
-%macro PF_CATCH 3+
-        CATCH 14, %1, %3
-        CHECK [LV_EXC_CR2], %2, %3, " (CR2)"
-%endmacro
-
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         SETDESC S_LIM, SCRATCH, 0xFFF, ACC_DATA_W, FL_32
         SETDESC S_RO, 0, 0xFFFFF, ACC_DATA_RO, FL_32|FL_G

@@ -17,13 +17,7 @@ V_TRAP   equ 0x41                ; DPL3 trap gate
 V_DPL0   equ 0x42                ; DPL0 interrupt gate
 V_NP     equ 0x43                ; not-present DPL3 gate
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         SETGATE V_INT, SEL_CODE32, h_int, GATE_INT32|ACC_DPL3
         SETGATE V_TRAP, SEL_CODE32, h_trap, GATE_TRAP32|ACC_DPL3

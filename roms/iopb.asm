@@ -22,13 +22,7 @@ BM      equ TSS0_IOPB
         CATCH 13, 0, "denied: ", %str(%1)
 %endmacro
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         ALLOW 0x300
         ALLOW 0x301

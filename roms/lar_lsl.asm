@@ -60,13 +60,7 @@ SENT        equ 0x5A5A5A5A
         CHECK ebx, %2, "VERW ", %3
 %endmacro
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         SETDESC S_CODE_R,  0, 0xFFFFF, 0x9A, FL_G|FL_32
         SETDESC S_CODE_XO, 0x10000, 0x01234, 0x98, FL_32

@@ -28,19 +28,7 @@ WIN     equ 0x800000
 %define PG(i) (WIN + (i)*0x1000)
 %define PTE(i) (PTT + (i)*4)
 
-; PF_EXPECT err, linear, "what"  (wraps the preceding TRY)
-%macro PF_CATCH 3+
-        CATCH 14, %1, %3
-        CHECK [LV_EXC_CR2], %2, %3, " (CR2)"
-%endmacro
-
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         ; page directory and tables
         mov edi, PD

@@ -16,13 +16,7 @@
 TICKS   equ 0x7000              ; dword counter bumped by the IRQ0 handler
 ISRSEEN equ 0x7004              ; ISR value the handler read before its EOI
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         cli
         ; both 8259s: vectors 0x20/0x28, slave on IR2, everything masked for now

@@ -16,13 +16,7 @@
 %define TEST_NAME "privileged"
 %include "testlib.inc"
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         ; --- MOV DRn ---
         mov eax, 0x11111111

@@ -11,13 +11,7 @@
 
 HOT_COUNT equ 20000000
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         PUTS "hot loop at 0x"
         PHEX hot_loop, 8

@@ -26,13 +26,7 @@ S_SS1M   equ SEL_FREE+0x48   ; writable data, base 0, byte limit 0xFFFFF, B=1
 S_CSLIM  equ SEL_FREE+0x50   ; flat 32-bit code whose limit ends at cslim_edge-1
 S_NPCODE equ SEL_FREE+0x58   ; not-present code
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         SETDESC S_RO,    SCRATCH, 0xFFF, ACC_DATA_RO, FL_32
         SETDESC S_LIM,   SCRATCH, 0xFFF, ACC_DATA_W, FL_32

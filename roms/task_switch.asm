@@ -56,13 +56,7 @@ T_GS     equ 0x5C
         CHECK edi, %1 + 0x06060606, %2, " EDI"
 %endmacro
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         SETDESC S_TSS1, TSS1, 0x67, ACC_TSS32, 0
         SETDESC S_TSS2, TSS2, 0x67, ACC_TSS32, 0

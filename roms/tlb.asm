@@ -57,19 +57,7 @@ PHYS_LB equ 0x000000
         int SVC_VEC
 %endmacro
 
-; PF_CATCH err, linear, "what" (ends a TRY)
-%macro PF_CATCH 3+
-        CATCH 14, %1, %3
-        CHECK [LV_EXC_CR2], %2, %3, " (CR2)"
-%endmacro
-
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         SETGATE SVC_VEC, SEL_CODE32, svc_handler, GATE_INT32|ACC_DPL3
         mov edi, PD

@@ -29,13 +29,7 @@ YRES    equ 240
         in ax, dx
 %endmacro
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         ; PCI 00:02.0: identity, BAR0, memory decode
         mov dx, 0xCF8

@@ -76,13 +76,7 @@ SF equ 0x40
         fldcw [FT+0x40]
 %endmacro
 
-section .text16
-bits 16
-test_main16:
-        PM32_ENTER main32
-
-section .text32
-bits 32
+PM32_TEST_MAIN main32
 main32:
         mov eax, cr0
         and eax, ~0x0C                  ; EM=0, TS=0
