@@ -41,6 +41,7 @@
 #include "core/linux_boot.h"
 #include "core/machine.h"
 #include "frontend/engines.h"
+#include "tests/soak/process_stats.h"
 
 namespace popek {
 namespace {
@@ -51,24 +52,8 @@ int g_boots = 50;
 constexpr uint64_t kRssSlackKb = 8 * 1024;
 constexpr uint64_t kRssAllowanceKb = 160 * 1024;
 
-uint64_t status_kb(const char* field) {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  const std::string key = std::string(field) + ":";
-  while (std::getline(f, line))
-    if (line.rfind(key, 0) == 0) return std::stoull(line.substr(key.size()));
-  return 0;
-}
-
-int open_fds() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    ::closedir(d);
-  }
-  return n - 1;  // the directory stream itself
-}
+using test::open_fds;
+using test::status_kb;
 
 // KiB of the guest RAM mapping that are resident (mincore).
 uint64_t resident_kb(const uint8_t* base, size_t size) {

@@ -22,6 +22,7 @@
 #include "core/machine.h"
 #include "devices/disk_image.h"
 #include "frontend/engines.h"
+#include "tests/soak/process_stats.h"
 
 namespace popek {
 namespace {
@@ -44,24 +45,8 @@ constexpr bool kRssIsMeaningful = false;
 constexpr bool kRssIsMeaningful = true;
 #endif
 
-uint64_t status_kb(const char* field) {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  const std::string key = std::string(field) + ":";
-  while (std::getline(f, line))
-    if (line.rfind(key, 0) == 0) return std::stoull(line.substr(key.size()));
-  return 0;
-}
-
-int open_fds() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    ::closedir(d);
-  }
-  return n - 1;  // the directory stream itself
-}
+using test::open_fds;
+using test::status_kb;
 
 std::vector<uint8_t> read_all(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
