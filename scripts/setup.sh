@@ -5,7 +5,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config nasm
+  build-essential cmake ninja-build pkg-config nasm python3
   libzydis-dev libzycore-dev libasmjit-dev libgtest-dev libsdl2-dev
   libunicorn-dev gcc-multilib g++-multilib
   libcli11-dev nlohmann-json3-dev libpng-dev
