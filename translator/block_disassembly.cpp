@@ -11,12 +11,6 @@ namespace popek::dbt {
 
 namespace {
 
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
-
 std::string symbol(uint64_t target, uint64_t base, uint64_t range, const std::vector<HostSymbol>& names) {
   for (const HostSymbol& s : names)
     if (s.address == target) return s.name;
@@ -117,6 +111,12 @@ std::string disassemble_block(const Block& b, const std::vector<HostSymbol>& rou
     host_range(checked, b.code_size);
   }
   return o.str();
+}
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
 }
 
 }  // namespace popek::dbt

@@ -29,4 +29,8 @@ std::vector<std::string> disassemble_host(const uint8_t* code, size_t size, uint
 // exits show their target as "block@<eip>".
 std::string disassemble_block(const Block& b, const std::vector<HostSymbol>& names = {});
 
+// "0x..." in lower-case hex: how host addresses are shown in these views and
+// in the cache self-check's reports.
+std::string hex(uint64_t v);
+
 }  // namespace popek::dbt

@@ -16,17 +16,12 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "translator/block_disassembly.h"
 #include "translator/translation_cache.h"
 
 namespace popek::dbt {
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 std::string name_of(const Block* b) {
   char buf[96];
