@@ -34,16 +34,7 @@ main32:
         SETDESC S_RO, 0, 0xFFFFF, ACC_DATA_RO, FL_32|FL_G
         SETDESC S_NPD, 0, 0xFFFFF, ACC_DATA_W & 0x7F, FL_32|FL_G
         ; paging: identity 0-4 MiB, and the window
-        mov edi, PD
-        mov ecx, 3*1024
-        xor eax, eax
-        rep stosd
-        mov edi, PT0
-        mov eax, 3
-.pt0:   stosd
-        add eax, 0x1000
-        cmp edi, PT0+4096
-        jb .pt0
+        PAGING_CLEAR_IDENTITY PD, 3, PT0, 3
         mov dword [PD+0*4], PT0|3
         mov dword [PD+2*4], PTT|3
         mov dword [PTT+0*4], 0x200000|3

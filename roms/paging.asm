@@ -31,16 +31,7 @@ WIN     equ 0x800000
 PM32_TEST_MAIN main32
 main32:
         ; page directory and tables
-        mov edi, PD
-        mov ecx, 3*1024
-        xor eax, eax
-        rep stosd
-        mov edi, PT0
-        mov eax, P_P|P_W|P_U
-.pt0:   stosd
-        add eax, 0x1000
-        cmp edi, PT0+4096
-        jb .pt0
+        PAGING_CLEAR_IDENTITY PD, 3, PT0, P_P|P_W|P_U
         mov dword [PD+0*4], PT0|P_P|P_W|P_U
         mov dword [PD+1*4], 0x400000|P_PS|P_P|P_W|P_U   ; 4 MiB identity
         mov dword [PD+2*4], PTT|P_P|P_W|P_U

@@ -60,16 +60,7 @@ PHYS_LB equ 0x000000
 PM32_TEST_MAIN main32
 main32:
         SETGATE SVC_VEC, SEL_CODE32, svc_handler, GATE_INT32|ACC_DPL3
-        mov edi, PD
-        mov ecx, 3*1024
-        xor eax, eax
-        rep stosd
-        mov edi, PT0
-        mov eax, P_P|P_W|P_U
-.pt0:   stosd
-        add eax, 0x1000
-        cmp edi, PT0+4096
-        jb .pt0
+        PAGING_CLEAR_IDENTITY PD, 3, PT0, P_P|P_W|P_U
         mov dword [PD+0*4], PT0|P_P|P_W|P_U
         mov dword [PD+2*4], PTT|P_P|P_W|P_U
         mov dword [PD+3*4], PHYS_LA|P_PS|P_P|P_W|P_U|P_AD
