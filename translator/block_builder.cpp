@@ -46,15 +46,20 @@ void BlockBuilder::build(const uint8_t* bytes, uint32_t available, bool to_limit
       out.end = to_limit ? BlockEnd::CsLimit : BlockEnd::PageBoundary;
       return;
     }
-    GuestInsn gi{};
+    // Decoded in place: a GuestInsn is about 1 KiB (Zydis's instruction and
+    // ten operands), and the caller reuses `out`, so the vector's storage
+    // stays allocated from block to block (no copy, no reallocation).
+    GuestInsn& gi = out.insns.emplace_back();
     DecodeStatus st = decoder_.decode(bytes + offset, left, code32, stack32, gi.d);
     if (st == DecodeStatus::NeedMoreBytes) {
+      out.insns.pop_back();
       out.end = to_limit ? BlockEnd::CsLimit : BlockEnd::PageBoundary;
       return;
     }
     std::optional<InsnClass> cls;
     if (st == DecodeStatus::Ok) cls = classify(gi.d);
     if (st != DecodeStatus::Ok || !cls || !cls->implemented()) {
+      out.insns.pop_back();
       out.end = BlockEnd::Undecodable;
       return;
     }
@@ -64,7 +69,6 @@ void BlockBuilder::build(const uint8_t* bytes, uint32_t available, bool to_limit
     if (!code32) next &= 0xffff;
     gi.next_eip = next;
     offset += gi.d.insn.length;
-    out.insns.push_back(gi);
     if (is_control_transfer(gi.cls)) {
       out.end = BlockEnd::ControlTransfer;
       return;

@@ -63,7 +63,13 @@ const char* to_string(TranslateError e) {
 
 BlockPlan plan_block(const GuestBlock& gb, const BlockKey& key, uint64_t force_fallback) {
   BlockPlan p;
+  plan_block(gb, key, force_fallback, p);
+  return p;
+}
+
+void plan_block(const GuestBlock& gb, const BlockKey& key, uint64_t force_fallback, BlockPlan& p) {
   const PlanContext pc{key.cs_limit, key.mode};
+  p.insns.clear();
   p.insns.reserve(gb.insns.size());
   for (size_t k = 0; k < gb.insns.size(); ++k) {
     InsnPlan ip = plan_instruction(gb.insns[k], pc);
@@ -82,7 +88,6 @@ BlockPlan plan_block(const GuestBlock& gb, const BlockKey& key, uint64_t force_f
     live = (live & ~ip.flags_killed) | ip.flags_used;
     p.live_before[k] = live;
   }
-  return p;
 }
 
 void Emission::exit_to(uint32_t eip) {
@@ -95,14 +100,13 @@ asmjit::Label Emission::leave_after(unsigned k, bool inhibit) {
   asmjit::Label l = a.newLabel();
   const uint32_t next = gb.insns[k].next_eip;
   const uint32_t remaining = static_cast<uint32_t>(gb.insns.size() - k - 1);
-  const RuntimeRoutines& r = rt;
-  cold.push_back([this, l, next, remaining, inhibit, r] {
+  cold.push_back([this, l, next, remaining, inhibit] {
     a.bind(l);
     if (inhibit) a.mov(seq::cpu_field(offsetof(CpuState, inhibit_irq), 1), imm(1));
     seq::unstash_flags(a);
     a.mov(ctx_field(offsetof(DbtContext, exit_unretired), 4), imm(remaining));
     a.mov(seq::cpu_field(offsetof(CpuState, eip), 4), imm(next));
-    a.jmp(imm(r.exit_spill));
+    a.jmp(imm(rt.exit_spill));
   });
   return l;
 }
@@ -198,6 +202,12 @@ void Emission::call_fallback(FallbackSite* site) {
   a.call(imm(rt.fallback));
 }
 
+void Emission::stashed_fallback(FallbackSite* site, asmjit::Label resume) {
+  a.mov(host::kTmp1, imm(reinterpret_cast<uint64_t>(site)));
+  a.call(imm(rt.slow_path));
+  a.jmp(resume);
+}
+
 void Emission::inline_fallback(FallbackSite* site) {
   need_rflags();
   call_fallback(site);
@@ -248,13 +258,11 @@ void emit_budget_check(Emission& e) {
   a.jl(out);
   if (e.opt.profile) emit_profile_entry(e);
   e.rflags_clobbered();
-  e.cold.push_back([&a, out, n, eip, rt] {
+  const uint64_t budget_exit = rt.budget_exit;
+  e.cold.push_back([&a, out, n, eip, budget_exit] {
     a.bind(out);
-    a.add(ctx_field(offsetof(DbtContext, budget_left), 8), imm(n));
-    seq::unstash_flags(a);
-    a.mov(ctx_field(offsetof(DbtContext, exit_reason), 4), imm(uint32_t(ExitReason::BudgetExhausted)));
-    a.mov(seq::cpu_field(offsetof(CpuState, eip), 4), imm(eip));
-    a.jmp(imm(rt.exit_spill));
+    a.mov(host::kTmp1, imm((uint64_t(eip) << 32) | n));  // the routine gives n back and leaves at eip
+    a.jmp(imm(budget_exit));
   });
 }
 
@@ -358,20 +366,28 @@ bool emit_instruction(Emission& e, unsigned k, bool& terminated) {
 
 }  // namespace
 
-EmitResult emit_block(const GuestBlock& gb, const RuntimeRoutines& rt, const EmitOptions& opt,
-                      uint64_t base, Block& meta) {
+BlockEmitter::BlockEmitter() : cold_(std::make_unique<ColdPaths>()) {}
+BlockEmitter::~BlockEmitter() = default;
+
+EmitResult BlockEmitter::emit(const GuestBlock& gb, const RuntimeRoutines& rt, const EmitOptions& opt,
+                              uint64_t base, Block& meta) {
   EmitResult r;
   if (gb.insns.empty()) {
     r.error = TranslateError::EmptyBlock;
     return r;
   }
-  asmjit::Environment env(asmjit::Arch::kX64);
-  asmjit::CodeHolder code;
-  code.init(env, base);
-  x86::Assembler a(&code);
+  // A soft reset keeps the zone memory (labels, fixups, sections) for the
+  // next block; the assembler is detached by it and attached again.
+  holder_.reset(asmjit::ResetPolicy::kSoft);
+  holder_.init(asmjit::Environment(asmjit::Arch::kX64), base);
+  x86::Assembler& a = assembler_;
+  holder_.attach(&a);
   if (opt.validate) a.addDiagnosticOptions(asmjit::DiagnosticOptions::kValidateAssembler);
+  else a.clearDiagnosticOptions(asmjit::DiagnosticOptions::kValidateAssembler);
 
-  Emission e{a, rt, gb, opt, meta, plan_block(gb, meta.key, opt.force_fallback), {}, 0};
+  plan_block(gb, meta.key, opt.force_fallback, plan_);
+  cold_->clear();
+  Emission e{a, rt, gb, opt, meta, plan_, *cold_, 0};
   meta.insn_count = static_cast<uint32_t>(gb.insns.size());
   meta.site_count = count_sites(e.plan);
   meta.sites = std::make_unique<FallbackSite[]>(meta.site_count ? meta.site_count : 1);
@@ -402,28 +418,27 @@ EmitResult emit_block(const GuestBlock& gb, const RuntimeRoutines& rt, const Emi
   }
   meta.insn_host_offset[gb.insns.size()] = static_cast<uint32_t>(a.offset());
   assert(e.next_site == meta.site_count);
-  for (auto& c : e.cold) c();
+  e.cold.run_all();
   // The checked entry (the lookup cache's way in, r9 = the tag looked up):
   // the same flag stash as the entry, then the tag compare.
-  asmjit::Label checked = a.newLabel(), mismatch = a.newLabel();
+  asmjit::Label checked = a.newLabel();
   a.bind(checked);
   seq::stash_flags(a);
   a.mov(host::kTmp2, imm(lookup_tag(gb.eip, meta.key.mode)));
   a.cmp(host::kTmp1, host::kTmp2);
-  a.jne(mismatch);
+  a.jne(imm(rt.stashed_lookup_miss));
   a.add(ctx_field(offsetof(DbtContext, checked_entries), 8), imm(1));
   a.jmp(e.after_stash);
-  a.bind(mismatch);
-  seq::unstash_flags(a);
-  a.jmp(imm(rt.lookup_miss));
 
-  if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) {
+  if (holder_.flatten() || holder_.resolveUnresolvedLinks() || holder_.relocateToBase(base)) {
     r.error = TranslateError::AssemblerError;
     return r;
   }
-  meta.checked_entry_offset = static_cast<uint32_t>(code.labelOffsetFromBase(checked));
-  r.code.resize(code.codeSize());
-  code.copyFlattenedData(r.code.data(), r.code.size());
+  meta.checked_entry_offset = static_cast<uint32_t>(holder_.labelOffsetFromBase(checked));
+  code_.resize(holder_.codeSize());
+  holder_.copyFlattenedData(code_.data(), code_.size());
+  r.code = code_.data();
+  r.code_size = code_.size();
   return r;
 }
 

@@ -47,6 +47,7 @@ void DbtEngine::init() {
       for (TlbEntry& e : kind) e = TlbEntry{kInvalidTag, 0, 0};  // flushes reset only filled entries
   tlb_ = std::make_unique<InlineTlb>(ctx_->tlb);
   ctx_->engine = this;
+  emitter_ = std::make_unique<BlockEmitter>();
   front_ = std::make_unique<FrontEntry[]>(kFrontEntries);
   if (!emit_runtime_routines(cache_, &DbtEngine::fallback_helper, &DbtEngine::tlb_fill_helper,
                              options_.validate_emission, rt_))
@@ -345,7 +346,7 @@ Block* DbtEngine::translate(const BlockKey& key, uint64_t fit_steps) {
   const uint64_t to_limit = uint64_t(key.cs_limit) - eip + 1;
   const bool limit_bound = to_limit < to_page_end;
   const uint32_t available = limit_bound ? static_cast<uint32_t>(to_limit) : to_page_end;
-  GuestBlock gb;
+  GuestBlock& gb = guest_block_;  // reused: its instruction vector keeps its storage
   builder_.build(bytes, available, limit_bound, eip, key.mode & mode_bit::kCode32,
                  key.mode & mode_bit::kStack32, gb);
   if (gb.insns.empty() || gb.insns.size() > fit_steps) return nullptr;
@@ -362,20 +363,20 @@ Block* DbtEngine::translate(const BlockKey& key, uint64_t fit_steps) {
     meta->eip = eip;
     meta->guest_bytes = gb.guest_bytes();
     meta->guest_code.assign(bytes, bytes + meta->guest_bytes);
-    EmitResult er = emit_block(gb, rt_, opt, cache_.next_code_address(), *meta);
+    EmitResult er = emitter_->emit(gb, rt_, opt, cache_.next_code_address(), *meta);
     if (er.error == TranslateError::AssemblerError && er.failed_insn >= 0 && er.failed_insn < 64 &&
         !((opt.force_fallback >> er.failed_insn) & 1)) {
       opt.force_fallback |= uint64_t(1) << er.failed_insn;  // run that one in the interpreter
       continue;
     }
     if (er.error != TranslateError::None) return nullptr;
-    if (er.code.size() > cache_.free_bytes()) {
-      if (er.code.size() > cache_.block_area_bytes()) return nullptr;
+    if (er.code_size > cache_.free_bytes()) {
+      if (er.code_size > cache_.block_area_bytes()) return nullptr;
       flush();  // full: start over; the code must be re-emitted for the new base
       continue;
     }
-    meta->code = cache_.commit_code(er.code.data(), er.code.size());
-    meta->code_size = static_cast<uint32_t>(er.code.size());
+    meta->code = cache_.commit_code(er.code, er.code_size);
+    meta->code_size = static_cast<uint32_t>(er.code_size);
     const uint32_t page = key.phys >> 12;
     if (!mem_.is_code_page(page)) {
       const bool map_current = snapshot_.map_generation == mem_.map_generation();
@@ -409,7 +410,10 @@ std::vector<HostSymbol> DbtEngine::routine_names() const {
           {rt_.fallback, "fallback"},
           {rt_.tlb_fill, "tlb_fill"},
           {rt_.ib_miss, "ib_miss"},
-          {rt_.lookup_miss, "lookup_miss"}};
+          {rt_.lookup_miss, "lookup_miss"},
+          {rt_.slow_path, "slow_path"},
+          {rt_.budget_exit, "budget_exit"},
+          {rt_.stashed_lookup_miss, "stashed_lookup_miss"}};
 }
 
 std::string DbtEngine::disassemble(const Block& b) const { return disassemble_block(b, routine_names()); }
@@ -433,12 +437,8 @@ const Block* DbtEngine::block_at_current() {
 
 std::vector<std::string> DbtEngine::check_cache() const {
   CacheCheckInput in;
-  in.routines = {{rt_.exit_spill, "exit_spill"},
-                 {rt_.exit_nospill, "exit_nospill"},
-                 {rt_.fallback, "fallback"},
-                 {rt_.tlb_fill, "tlb_fill"},
-                 {rt_.ib_miss, "ib_miss"},
-                 {rt_.lookup_miss, "lookup_miss"}};
+  const std::vector<HostSymbol> names = routine_names();  // outlives `in`'s pointers into it
+  for (const HostSymbol& r : names) in.routines.push_back({r.address, r.name.c_str()});
   CacheCheckInput::IndirectTable ib{"indirect-branch cache", {}, {rt_.ib_miss, rt_.lookup_miss}};
   for (const IndirectEntry& e : ctx_->ib) ib.entries.emplace_back(e.eip, e.code);
   in.tables.push_back(std::move(ib));

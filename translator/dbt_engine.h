@@ -208,6 +208,8 @@ class DbtEngine {
   TranslationCache cache_;
   RuntimeRoutines rt_;
   BlockBuilder builder_;
+  GuestBlock guest_block_;                 // translate()'s, reused from block to block
+  std::unique_ptr<class BlockEmitter> emitter_;  // likewise (block_emitter.h)
   std::unique_ptr<DbtContext> ctx_;
   MmuSnapshot snapshot_;
   bool state_dirty_ = true;     // see derived_stale()

@@ -30,10 +30,7 @@ asmjit::Label Emission::interpreter_path(unsigned k, asmjit::Label resume) {
   FallbackSite* site = new_site(k, 0);
   cold.push_back([this, slow, resume, site] {
     a.bind(slow);
-    seq::unstash_flags(a);
-    call_fallback(site);
-    seq::stash_flags(a);  // join `resume` with both RFLAGS and the stash valid
-    a.jmp(resume);
+    stashed_fallback(site, resume);
   });
   return slow;
 }

@@ -122,10 +122,7 @@ asmjit::Label Emission::guarded_access(unsigned k, SegReg seg, unsigned size, Tl
     a.test(host::kTmp1.r32(), host::kTmp1.r32());
     a.jnz(retry);
     a.bind(slow);
-    seq::unstash_flags(a);
-    call_fallback(site);
-    seq::stash_flags(a);  // join `resume` with both RFLAGS and the stash valid
-    a.jmp(resume);
+    stashed_fallback(site, resume);
   });
   return slow;
 }

@@ -3,7 +3,8 @@
 #pragma once
 #include <asmjit/x86.h>
 
-#include <functional>
+#include <cstddef>
+#include <new>
 #include <vector>
 
 #include "translator/block_emitter.h"
@@ -13,14 +14,63 @@ namespace popek::dbt {
 
 namespace x86 = asmjit::x86;
 
+// The cold paths of a block: closures that emit code after the body, in
+// the order they were added. Kept in inline storage (no heap allocation per
+// closure, as std::function would make for most of them) and reused from
+// block to block by the BlockEmitter.
+class ColdPaths {
+ public:
+  static constexpr size_t kCapacity = 128;  // bytes of captures per closure
+  template <class F>
+  void push_back(F f) {
+    static_assert(sizeof(F) <= kCapacity && alignof(F) <= alignof(std::max_align_t),
+                  "a cold-path closure captures too much: capture by reference");
+    Entry& e = entries_.emplace_back();
+    new (e.storage) F(std::move(f));
+    e.run = [](void* p) { (*static_cast<F*>(p))(); };
+    e.destroy = [](void* p) { static_cast<F*>(p)->~F(); };
+    e.relocate = [](void* from, void* to) {
+      new (to) F(std::move(*static_cast<F*>(from)));
+      static_cast<F*>(from)->~F();
+    };
+  }
+  // Runs every closure in order (a closure must not add another: the
+  // storage of the running one would move).
+  void run_all() {
+    for (size_t i = 0; i < entries_.size(); ++i) entries_[i].run(entries_[i].storage);
+  }
+  void clear() { entries_.clear(); }
+  ColdPaths() { entries_.reserve(32); }
+  ColdPaths(const ColdPaths&) = delete;
+  ColdPaths& operator=(const ColdPaths&) = delete;
+
+ private:
+  struct Entry {
+    alignas(std::max_align_t) unsigned char storage[kCapacity];
+    void (*run)(void*) = nullptr;
+    void (*destroy)(void*) = nullptr;
+    void (*relocate)(void* from, void* to) = nullptr;
+    Entry() = default;
+    Entry(Entry&& o) noexcept : run(o.run), destroy(o.destroy), relocate(o.relocate) {
+      if (relocate) relocate(o.storage, storage);
+      o.destroy = nullptr;
+    }
+    Entry& operator=(Entry&&) = delete;
+    ~Entry() {
+      if (destroy) destroy(storage);
+    }
+  };
+  std::vector<Entry> entries_;
+};
+
 struct Emission {
   x86::Assembler& a;
   const RuntimeRoutines& rt;
   const GuestBlock& gb;
   const EmitOptions& opt;
   Block& meta;
-  BlockPlan plan;
-  std::vector<std::function<void()>> cold;  // emitted after the body, in order
+  const BlockPlan& plan;
+  ColdPaths& cold;  // emitted after the body, in order
   uint32_t next_site = 0;
 
   // Where the guest's arithmetic flags are while the body is emitted:
@@ -80,6 +130,10 @@ struct Emission {
   // guest flags must be in RFLAGS at the call).
   FallbackSite* new_site(unsigned k, uint8_t site_flags);
   void call_fallback(FallbackSite* site);    // the call only (cold paths manage the flags)
+  // A cold path entered with the flags stashed: runs the site through the
+  // slow_path routine (flags restored, instruction run, flags stashed again)
+  // and continues at `resume` with both RFLAGS and the stash valid.
+  void stashed_fallback(FallbackSite* site, asmjit::Label resume);
   void inline_fallback(FallbackSite* site);  // in the body: flags to RFLAGS, call, track
 
   // ---- emit_memory.cpp ----

@@ -29,7 +29,8 @@ bool emit_runtime_routines(TranslationCache& cache, FallbackHelperFn fallback_he
 
   asmjit::Label enter = a.newLabel(), exit_spill = a.newLabel(), exit_nospill = a.newLabel(),
                 fallback = a.newLabel(), tlb_fill = a.newLabel(), ib_miss = a.newLabel(),
-                lookup_miss = a.newLabel();
+                lookup_miss = a.newLabel(), slow_path = a.newLabel(), budget_exit = a.newLabel(),
+                stashed_lookup_miss = a.newLabel();
 
   // ---- enter(ctx = rdi, cpu = rsi, code = rdx) ----
   a.bind(enter);
@@ -99,6 +100,35 @@ bool emit_runtime_routines(TranslationCache& cache, FallbackHelperFn fallback_he
   a.mov(ctx_field(offsetof(DbtContext, ib_pending), 4), 2);
   a.jmp(exit_spill);
 
+  // ---- slow_path (r9 = FallbackSite*, flags stashed in r10) ----
+  // Called from a block (rsp = 8 mod 16): one more slot keeps `fallback`'s
+  // own realignment right. LEA, not ADD, after the re-stash.
+  a.align(asmjit::AlignMode::kCode, 16);
+  a.bind(slow_path);
+  a.sub(x86::rsp, 8);
+  seq::unstash_flags(a);
+  a.call(fallback);
+  seq::stash_flags(a);
+  a.lea(x86::rsp, x86::ptr(x86::rsp, 8));
+  a.ret();
+
+  // ---- budget_exit (r9 = EIP << 32 | slots, flags stashed) ----
+  a.align(asmjit::AlignMode::kCode, 16);
+  a.bind(budget_exit);
+  a.mov(x86::r11d, x86::r9d);
+  a.add(ctx_field(offsetof(DbtContext, budget_left), 8), x86::r11);
+  a.shr(x86::r9, 32);
+  a.mov(x86::ptr(host::kCpu, offsetof(CpuState, eip), 4), x86::r9d);
+  a.mov(ctx_field(offsetof(DbtContext, exit_reason), 4), uint32_t(ExitReason::BudgetExhausted));
+  seq::unstash_flags(a);
+  a.jmp(exit_spill);
+
+  // ---- stashed_lookup_miss (r9 = tag, flags stashed) ----
+  a.align(asmjit::AlignMode::kCode, 16);
+  a.bind(stashed_lookup_miss);
+  seq::unstash_flags(a);
+  a.jmp(lookup_miss);
+
   if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return false;
   const size_t size = code.codeSize();
   if (size > cache.runtime_capacity()) return false;
@@ -112,6 +142,9 @@ bool emit_runtime_routines(TranslationCache& cache, FallbackHelperFn fallback_he
   out.tlb_fill = base + code.labelOffsetFromBase(tlb_fill);
   out.ib_miss = base + code.labelOffsetFromBase(ib_miss);
   out.lookup_miss = base + code.labelOffsetFromBase(lookup_miss);
+  out.slow_path = base + code.labelOffsetFromBase(slow_path);
+  out.budget_exit = base + code.labelOffsetFromBase(budget_exit);
+  out.stashed_lookup_miss = base + code.labelOffsetFromBase(stashed_lookup_miss);
   out.size = static_cast<uint32_t>(size);
   return true;
 }

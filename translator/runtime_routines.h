@@ -23,6 +23,19 @@
 //                          cache entry was empty or held another EIP
 //                          (r9d = guest EIP; the guest flags in RFLAGS).
 //
+// Shared tails of the blocks' cold paths (each replaces a dozen instructions
+// that every block, or every memory access, used to carry: fewer host bytes
+// and less to assemble per translation):
+//   slow_path              called from a block with r9 = FallbackSite* and
+//                          the guest flags stashed in r10: restores them,
+//                          runs `fallback`, stashes them again and returns
+//                          (a memory access that missed, a failed check).
+//   budget_exit            jumped to by a block's entry when the budget is
+//                          exhausted, r9 = EIP << 32 | the block's slots,
+//                          flags stashed: gives the slots back and leaves.
+//   stashed_lookup_miss    a checked entry whose tag does not match (flags
+//                          stashed): restores them and goes to lookup_miss.
+//
 // Generated code runs with the host stack 16-byte aligned; the routines
 // re-align before calling C++.
 #pragma once
@@ -49,6 +62,9 @@ struct RuntimeRoutines {
   uint64_t tlb_fill = 0;
   uint64_t ib_miss = 0;
   uint64_t lookup_miss = 0;
+  uint64_t slow_path = 0;
+  uint64_t budget_exit = 0;
+  uint64_t stashed_lookup_miss = 0;
   uint32_t size = 0;  // bytes used in the runtime area
 };
 
