@@ -204,23 +204,33 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
     }
   }
 
-  // ---- indexes: hash (by_linear_), page (by_page_), fast slots
+  // ---- indexes: keys (index_), pages (by_page_)
   std::unordered_set<const Block*> hashed;
-  for (const auto& [linear, head] : by_linear_) {
-    size_t guard = 0;
-    for (const Block* b = head; b; b = b->hash_next) {
-      if (++guard > blocks_.size()) {
-        p.add("hash chain of linear " + hex(linear) + " loops");
-        break;
-      }
+  {
+    const auto& slots = index_.slots();
+    size_t used = 0;
+    for (size_t i = 0; i < slots.size(); ++i) {
+      const BlockIndex::Slot& s = slots[i];
+      if (!s.block) continue;
+      ++used;
+      const Block* b = s.block;
       if (!owned.count(b)) {
-        p.add("hash chain of linear " + hex(linear) + " holds a block not in the cache");
-        break;
+        p.add("key index slot " + std::to_string(i) + " holds a block not in the cache");
+        continue;
       }
-      if (b->key.linear != linear) p.add(name_of(b) + ": in the hash chain of linear " + hex(linear));
-      if (!b->valid) p.add(name_of(b) + ": in the hash index");
-      if (!hashed.insert(b).second) p.add(name_of(b) + ": twice in the hash index");
+      if (!(s.key == b->key)) p.add(name_of(b) + ": in the key index under another key (linear " + hex(s.key.linear) + ")");
+      if (!b->valid) p.add(name_of(b) + ": in the key index");
+      if (!hashed.insert(b).second) p.add(name_of(b) + ": twice in the key index");
+      // Every slot from the key's home to this one is used: a lookup
+      // (which stops at the first empty slot) reaches it.
+      for (size_t j = index_.home(s.key); j != i; j = (j + 1) % slots.size())
+        if (!slots[j].block) {
+          p.add(name_of(b) + ": unreachable in the key index (an empty slot before it in its probe run)");
+          break;
+        }
     }
+    if (used != index_.size())
+      p.add("the key index counts " + std::to_string(index_.size()) + " blocks, " + std::to_string(used) + " slots are used");
   }
   std::unordered_set<const Block*> paged;
   for (const auto& [page, info] : by_page_) {
@@ -241,7 +251,7 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
       if ((b->key.phys >> 12) != page) p.add(name_of(b) + ": listed under page " + hex(page));
       if (!paged.insert(b).second) p.add(name_of(b) + ": listed twice in the page index");
       if (!b->valid) p.add(name_of(b) + ": in the page index");
-      if (b->valid && !hashed.count(b)) p.add(name_of(b) + ": in the page index but not in the hash index");
+      if (b->valid && !hashed.count(b)) p.add(name_of(b) + ": in the page index but not in the key index");
     }
   }
   size_t valid = 0;
@@ -249,13 +259,11 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
     const Block* b = up.get();
     if (!b->valid) continue;
     ++valid;
-    if (!hashed.count(b)) p.add(name_of(b) + ": valid but not in the hash index");
-    if (!paged.count(b)) p.add(name_of(b) + ": in the hash index but not in the page index");
+    if (!hashed.count(b)) p.add(name_of(b) + ": valid but not in the key index");
+    if (!paged.count(b)) p.add(name_of(b) + ": in the key index but not in the page index");
   }
   if (valid != live_blocks_)
     p.add("the cache counts " + std::to_string(live_blocks_) + " live blocks, " + std::to_string(valid) + " are valid");
-  for (size_t i = 0; i < fast_.size(); ++i)
-    if (fast_[i] && !owned.count(fast_[i])) p.add("fast slot " + std::to_string(i) + " holds a block not in the cache");
 
   // ---- the owner's indirect tables
   for (const auto& table : in.tables) {

@@ -10,7 +10,7 @@
 namespace popek::dbt {
 
 TranslationCache::TranslationCache(size_t code_bytes, WxMode wx)
-    : region_(kRuntimeBytes, code_bytes, wx), fast_(kFastSlots, nullptr) {
+    : region_(kRuntimeBytes, code_bytes, wx) {
   block_area_ = region_.block_base();
   cursor_ = block_area_;
   end_ = block_area_ + region_.block_bytes();
@@ -31,50 +31,23 @@ const uint8_t* TranslationCache::commit_code(const void* code, size_t size) {
 
 Block* TranslationCache::lookup(const BlockKey& key) {
   ++stats_.lookups;
-  Block*& slot = fast_[fast_slot(key)];
-  if (slot && slot->valid && slot->key == key) {
-    ++stats_.hits;
-    return slot;
-  }
-  auto it = by_linear_.find(key.linear);
-  if (it != by_linear_.end()) {
-    for (Block* b = it->second; b; b = b->hash_next) {
-      if (b->key == key) {
-        slot = b;
-        ++stats_.hits;
-        return b;
-      }
-    }
-  }
-  ++stats_.misses;
-  return nullptr;
+  Block* b = index_.find(key);
+  ++(b ? stats_.hits : stats_.misses);
+  return b;
 }
 
 Block* TranslationCache::insert(std::unique_ptr<Block> block) {
   Block* b = block.get();
   blocks_.push_back(std::move(block));
-  Block*& head = by_linear_[b->key.linear];
-  b->hash_next = head;
-  head = b;
+  index_.insert(b->key, b);
   CodePage& page = by_page_[b->key.phys >> 12];
   page.blocks.push_back(b);
   page.mark(*b);
   page.data_write_bytes = 0;
-  fast_[fast_slot(b->key)] = b;
   ++live_blocks_;
   ++stats_.blocks_translated;
   stats_.guest_insns_translated += b->insn_count;
   return b;
-}
-
-void TranslationCache::unlink(Block* b) {
-  auto it = by_linear_.find(b->key.linear);
-  if (it == by_linear_.end()) return;
-  Block** link = &it->second;
-  while (*link && *link != b) link = &(*link)->hash_next;
-  if (*link) *link = b->hash_next;
-  if (!it->second) by_linear_.erase(it);
-  b->hash_next = nullptr;
 }
 
 void TranslationCache::CodePage::mark(const Block& b) {
@@ -92,7 +65,8 @@ bool TranslationCache::CodePage::overlaps(uint32_t offset, uint32_t len) const {
 
 void TranslationCache::drop(Block* b) {
   b->valid = false;  // the code stays in place until the next flush
-  unlink(b);
+  index_.erase(b->key, b);
+  if (drop_hook_) drop_hook_(drop_hook_ctx_, *b);
   for (ExitStub* in : b->incoming)
     if (in->chained_to == b) unchain(*in);
   b->incoming.clear();
@@ -185,9 +159,8 @@ std::vector<uint32_t> TranslationCache::code_pages() const {
 }
 
 void TranslationCache::flush() {
-  by_linear_.clear();
+  index_.clear();
   by_page_.clear();
-  std::fill(fast_.begin(), fast_.end(), nullptr);
   blocks_.clear();
   live_blocks_ = 0;
   cursor_ = block_area_;
@@ -211,7 +184,7 @@ std::string DbtStats::to_json() const {
   std::ostringstream o;
   double hit_rate = lookups ? double(hits) / double(lookups) : 0.0;
   o << "{\"lookups\":" << lookups << ",\"hits\":" << hits << ",\"misses\":" << misses
-    << ",\"hit_rate\":" << hit_rate << ",\"blocks_translated\":" << blocks_translated
+    << ",\"front_hits\":" << front_hits << ",\"hit_rate\":" << hit_rate << ",\"blocks_translated\":" << blocks_translated
     << ",\"guest_insns_translated\":" << guest_insns_translated << ",\"host_bytes\":" << host_bytes
     << ",\"chain_patches\":" << chain_patches << ",\"chain_unpatches\":" << chain_unpatches
     << ",\"unchained_exits\":" << unchained_exits

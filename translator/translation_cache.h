@@ -6,7 +6,8 @@
 // Blocks are found by (linear EIP, mode key, CS base and limit, physical
 // address of the first byte). The physical address makes a block found
 // through a linear address whose mapping changed (CR3 switch, PTE edit)
-// a miss rather than stale code. A page index lists the blocks of each
+// a miss rather than stale code. The key index is an open-addressing table
+// (block_index.h). A page index lists the blocks of each
 // physical page with a bitmap of the guest bytes they were translated from,
 // so that a write into a code page invalidates only the blocks whose bytes
 // it overlaps (see invalidate_range).
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "decoder/decoder.h"
+#include "translator/block_index.h"
 #include "translator/code_region.h"
 
 namespace popek::dbt {
@@ -41,15 +43,6 @@ constexpr uint16_t kCplShift = 6;      // two bits of CPL
 // the slow path, where the interpreter raises #AC.
 constexpr uint16_t kAlignCheck = 1 << 8;
 }  // namespace mode_bit
-
-struct BlockKey {
-  uint32_t linear;    // CS.base + EIP
-  uint32_t phys;      // physical address of the first byte (A20 applied)
-  uint32_t cs_base;
-  uint32_t cs_limit;
-  uint16_t mode;
-  bool operator==(const BlockKey&) const = default;
-};
 
 struct Block;
 struct BlockProfile;
@@ -108,7 +101,6 @@ struct Block {
   // runs the block only if r9 holds its tag (lookup_tag: mode << 32 | EIP).
   uint32_t checked_entry_offset = 0;
   bool valid = true;
-  Block* hash_next = nullptr;
   std::unique_ptr<FallbackSite[]> sites;
   uint32_t site_count = 0;
   ExitStub exits[2];                     // chainable exits (at most two: Jcc)
@@ -123,6 +115,7 @@ struct Block {
 
 struct DbtStats {
   uint64_t lookups = 0, hits = 0, misses = 0;
+  uint64_t front_hits = 0;  // hits in the dispatcher's front cache (no fetch translation, no key index)
   uint64_t blocks_translated = 0, guest_insns_translated = 0, host_bytes = 0;
   uint64_t chain_patches = 0, chain_unpatches = 0, unchained_exits = 0;
   uint64_t indirect_hits = 0, indirect_misses = 0;
@@ -198,6 +191,16 @@ class TranslationCache {
   Block* lookup(const BlockKey& key);
   // Adds a translated block to the index and the page index.
   Block* insert(std::unique_ptr<Block> block);
+  // Called with each block as it is invalidated (invalidate_page,
+  // invalidate_range), before its code pointer may be reused: the owner
+  // drops the block from the tables it keeps outside the cache (the lookup
+  // cache, the dispatcher's front cache). flush() calls nothing: everything
+  // goes.
+  using DropHook = void (*)(void* ctx, const Block& b);
+  void set_drop_hook(DropHook hook, void* ctx) {
+    drop_hook_ = hook;
+    drop_hook_ctx_ = ctx;
+  }
   // Invalidates every block on a physical page, unpatching the chained jumps
   // into them. Returns how many.
   unsigned invalidate_page(uint32_t phys_page);
@@ -230,25 +233,19 @@ class TranslationCache {
   // disjoint from the others; every branch in it to its own instruction
   // boundaries, a run-time routine entry, or (a direct exit's patched
   // rel32) its own unchained exit or the entry of a valid block that lists
-  // the exit in `incoming`; the hash, page and fast indexes agreeing; no
+  // the exit in `incoming`; the key and page indexes agreeing; no
   // chained jump into an invalid block; every indirect-table entry a valid
   // block's entry for that EIP or an allowed routine. (cache_check.cpp)
   std::vector<std::string> check(const CacheCheckInput& in = {}) const;
 
  private:
   friend struct TranslationCacheTestAccess;  // tests corrupt the index on purpose
-  static uint32_t fast_slot(const BlockKey& k) {
-    return (k.linear ^ (k.linear >> 12) ^ (uint32_t(k.mode) << 3)) & (kFastSlots - 1);
-  }
-  void unlink(Block* b);
-
-  static constexpr uint32_t kFastSlots = 4096;
   CodeRegion region_;
   uint8_t* block_area_;
   uint8_t* cursor_;
   uint8_t* end_;
   std::vector<std::unique_ptr<Block>> blocks_;  // owned until the next flush
-  std::unordered_map<uint32_t, Block*> by_linear_;  // chains through Block::hash_next
+  BlockIndex index_;  // the valid blocks by key
   // The valid blocks that start on a physical page (a block never spans
   // two) and the bytes they cover, one bit per byte.
   struct CodePage {
@@ -260,7 +257,8 @@ class TranslationCache {
   };
   void drop(Block* b);  // invalidates one block (unlink, unchain); the page index is the caller's
   std::unordered_map<uint32_t, CodePage> by_page_;
-  std::vector<Block*> fast_;
+  DropHook drop_hook_ = nullptr;
+  void* drop_hook_ctx_ = nullptr;
   size_t live_blocks_ = 0;
   DbtStats stats_;
 };

@@ -2,7 +2,7 @@
 // calls_indirect and smc benchmark ROMs, the test ROMs), and reporting each
 // kind of corruption made on purpose: patched jumps into the middle of a
 // block or outside the cache, chains without their incoming entry, chains
-// into invalid blocks, the hash and page indexes disagreeing, overlapping
+// into invalid blocks, the key and page indexes disagreeing, overlapping
 // code, indirect-cache entries pointing at non-entries.
 #include <Zydis/Zydis.h>
 #include <gtest/gtest.h>
@@ -24,8 +24,14 @@ struct TranslationCacheTestAccess {
   static std::vector<std::unique_ptr<Block>>& blocks(TranslationCache& c) { return c.blocks_; }
   static std::vector<Block*>& page_blocks(TranslationCache& c, uint32_t page) { return c.by_page_[page].blocks; }
   static uint64_t* code_bits(TranslationCache& c, uint32_t page) { return c.by_page_[page].code_bits; }
-  static std::unordered_map<uint32_t, Block*>& by_linear(TranslationCache& c) { return c.by_linear_; }
-  static std::vector<Block*>& fast(TranslationCache& c) { return c.fast_; }
+  static std::vector<BlockIndex::Slot>& index_slots(TranslationCache& c) { return c.index_.slots_; }
+  // The slot that holds b (the index's size if none).
+  static size_t slot_of(TranslationCache& c, const Block* b) {
+    auto& slots = c.index_.slots_;
+    for (size_t i = 0; i < slots.size(); ++i)
+      if (slots[i].block == b) return i;
+    return slots.size();
+  }
 };
 
 }  // namespace popek::dbt
@@ -146,7 +152,7 @@ TEST_F(CacheCheck, ChainIntoAnInvalidBlock) {
   target->valid = false;  // invalidated without unchaining or unlinking
   const auto p = check();
   EXPECT_TRUE(reports(p, "invalid, but block")) << joined(p);
-  EXPECT_TRUE(reports(p, "in the hash index")) << joined(p);
+  EXPECT_TRUE(reports(p, "in the key index")) << joined(p);
   EXPECT_TRUE(reports(p, "live blocks")) << joined(p);
 }
 
@@ -154,7 +160,7 @@ TEST_F(CacheCheck, BlockMissingFromThePageIndex) {
   auto& list = Access::page_blocks(*cache, callee->key.phys >> 12);
   list.erase(std::remove(list.begin(), list.end(), callee), list.end());
   const auto p = check();
-  EXPECT_TRUE(reports(p, "in the hash index but not in the page index")) << joined(p);
+  EXPECT_TRUE(reports(p, "in the key index but not in the page index")) << joined(p);
 }
 
 TEST_F(CacheCheck, CodeBitmapMissesABlocksByte) {
@@ -164,13 +170,44 @@ TEST_F(CacheCheck, CodeBitmapMissesABlocksByte) {
   EXPECT_TRUE(reports(p, "the code bitmap differs")) << joined(p);
 }
 
-TEST_F(CacheCheck, BlockMissingFromTheHashIndex) {
-  auto& head = Access::by_linear(*cache)[callee->key.linear];
-  ASSERT_EQ(head, callee);
-  head = callee->hash_next;
-  if (!head) Access::by_linear(*cache).erase(callee->key.linear);
+TEST_F(CacheCheck, BlockMissingFromTheKeyIndex) {
+  auto& slots = Access::index_slots(*cache);
+  const size_t i = Access::slot_of(*cache, callee);
+  ASSERT_LT(i, slots.size());
+  slots[i].block = nullptr;
   const auto p = check();
-  EXPECT_TRUE(reports(p, "in the page index but not in the hash index")) << joined(p);
+  EXPECT_TRUE(reports(p, "in the page index but not in the key index")) << joined(p);
+  EXPECT_TRUE(reports(p, "the key index counts")) << joined(p);
+  slots[i].block = callee;
+}
+
+TEST_F(CacheCheck, KeyIndexSlotUnderTheWrongKey) {
+  auto& slots = Access::index_slots(*cache);
+  const size_t i = Access::slot_of(*cache, callee);
+  ASSERT_LT(i, slots.size());
+  slots[i].key.linear ^= 0x40;
+  const auto p = check();
+  EXPECT_TRUE(reports(p, "in the key index under another key")) << joined(p);
+  slots[i].key.linear ^= 0x40;
+}
+
+TEST_F(CacheCheck, KeyIndexEntryPastAHole) {
+  // Move the callee's slot one past an empty slot that follows its home:
+  // a lookup stops at the hole and never finds it.
+  auto& slots = Access::index_slots(*cache);
+  const size_t i = Access::slot_of(*cache, callee);
+  ASSERT_LT(i, slots.size());
+  const size_t mask = slots.size() - 1;
+  size_t hole = i;
+  while (slots[hole].block) hole = (hole + 1) & mask;
+  size_t past = (hole + 1) & mask;
+  while (slots[past].block) past = (past + 1) & mask;
+  slots[past] = slots[i];
+  slots[i].block = nullptr;
+  const auto p = check();
+  EXPECT_TRUE(reports(p, "unreachable in the key index")) << joined(p);
+  slots[i] = slots[past];
+  slots[past].block = nullptr;
 }
 
 TEST_F(CacheCheck, PageIndexUnderTheWrongPage) {
@@ -180,13 +217,18 @@ TEST_F(CacheCheck, PageIndexUnderTheWrongPage) {
   EXPECT_TRUE(reports(p, "listed twice in the page index")) << joined(p);
 }
 
-TEST_F(CacheCheck, HashChainLoops) {
-  Block* b = callee;
-  Block* saved = b->hash_next;
-  b->hash_next = b;
+TEST_F(CacheCheck, BlockTwiceInTheKeyIndex) {
+  auto& slots = Access::index_slots(*cache);
+  const size_t i = Access::slot_of(*cache, callee);
+  ASSERT_LT(i, slots.size());
+  const size_t mask = slots.size() - 1;
+  size_t j = i;
+  while (slots[j].block) j = (j + 1) & mask;  // the end of its probe run: still reachable
+  slots[j] = slots[i];
   const auto p = check();
-  EXPECT_TRUE(reports(p, "loops") || reports(p, "twice in the hash index")) << joined(p);
-  b->hash_next = saved;
+  EXPECT_TRUE(reports(p, "twice in the key index")) << joined(p);
+  EXPECT_TRUE(reports(p, "the key index counts")) << joined(p);
+  slots[j].block = nullptr;
 }
 
 TEST_F(CacheCheck, OverlappingCode) {
@@ -266,12 +308,15 @@ TEST_F(CacheCheck, IndirectCacheEntryIntoTheMiddleOfABlock) {
   EXPECT_TRUE(reports(p, "points at block 00001080 (phys 00001080 mode")) << joined(p);
 }
 
-TEST_F(CacheCheck, FastSlotHoldingAForeignBlock) {
+TEST_F(CacheCheck, KeyIndexSlotHoldingAForeignBlock) {
   static Block foreign;
-  Access::fast(*cache)[7] = &foreign;
+  auto& slots = Access::index_slots(*cache);
+  size_t i = 0;
+  while (slots[i].block) ++i;
+  slots[i].block = &foreign;
   const auto p = check();
-  EXPECT_TRUE(reports(p, "fast slot 7 holds a block not in the cache")) << joined(p);
-  Access::fast(*cache)[7] = nullptr;
+  EXPECT_TRUE(reports(p, "key index slot " + std::to_string(i) + " holds a block not in the cache")) << joined(p);
+  slots[i].block = nullptr;
 }
 
 TEST_F(CacheCheck, RunTimeRoutineTargetsComeFromTheInput) {
