@@ -48,7 +48,6 @@ void DbtEngine::init() {
   tlb_ = std::make_unique<InlineTlb>(ctx_->tlb);
   ctx_->engine = this;
   emitter_ = std::make_unique<BlockEmitter>();
-  front_ = std::make_unique<FrontEntry[]>(kFrontEntries);
   if (!emit_runtime_routines(cache_, &DbtEngine::fallback_helper, &DbtEngine::tlb_fill_helper,
                              options_.validate_emission, rt_))
     throw std::runtime_error("popek: cannot emit the translator's run-time routines");
@@ -66,6 +65,7 @@ void DbtEngine::init() {
   }
   flush_tlb();
   mem_.set_code_write_hook(&DbtEngine::code_write_hook, this);
+  cache_.set_drop_hook(&DbtEngine::block_dropped_hook, this);
   interp_.mmu.set_invalidation_hook(&DbtEngine::mmu_invalidation_hook, this);
 }
 
@@ -93,7 +93,7 @@ void DbtEngine::flush() {
   forget_own_map_change(map_current);
   if (profiler_) profiler_->before_flush();  // the samples refer to the code about to go
   cache_.flush();
-  new_fetch_epoch();  // the front cache points at freed blocks
+  front_.invalidate_all();  // it points at freed blocks
   state_dirty_ = true;
 }
 
@@ -132,14 +132,21 @@ void DbtEngine::flush_tlb() {
   tlb_->flush_all();
   ++cache_.stats().tlb_flushes;
   clear_indirect_cache();  // its entries were found through the old mappings
-  new_fetch_epoch();       // and so were the front cache's
+  front_.invalidate_all();  // and so were the front cache's
 }
 
-void DbtEngine::new_fetch_epoch() {
-  if (++fetch_epoch_ == 0) {  // wrapped: no entry may carry an epoch still to come
-    for (unsigned i = 0; i < kFrontEntries; ++i) front_[i] = FrontEntry{};
-    fetch_epoch_ = 1;
+void DbtEngine::block_dropped_hook(void* self, const Block& b) { static_cast<DbtEngine*>(self)->block_dropped(b); }
+
+// SMC (TranslationCache::invalidate_range/page) dropped b: only its own
+// entries go. The lookup cache holds a block in the slot of its EIP, the
+// front cache in the slot of its linear address.
+void DbtEngine::block_dropped(const Block& b) {
+  const uint32_t i = indirect_index(b.eip);
+  if (ctx_->ib[i].code == b.code + b.checked_entry_offset) {
+    ctx_->ib[i] = IndirectEntry{0, 0, reinterpret_cast<const void*>(rt_.lookup_miss)};
+    ib_slots_.erase(i);
   }
+  front_.forget(b);
 }
 
 void DbtEngine::mmu_invalidation_hook(void* self, TlbInvalidation what, uint32_t linear) {
@@ -152,17 +159,9 @@ void DbtEngine::mmu_invalidation_hook(void* self, TlbInvalidation what, uint32_t
 // added, so it dies with that translation.
 void DbtEngine::on_mmu_invalidation(TlbInvalidation what, uint32_t linear) {
   mapping_changed_ = true;
-  new_fetch_epoch();  // the front cache's blocks were found through the old translations
   DbtStats& st = cache_.stats();
-  auto drop_indirect = [&](auto&& stale) {
-    const IndirectEntry empty{0, 0, reinterpret_cast<const void*>(rt_.lookup_miss)};
-    size_t kept = 0;
-    for (uint32_t i : ib_filled_) {
-      if (stale(ib_mapping_[i])) ctx_->ib[i] = empty;
-      else ib_filled_[kept++] = i;
-    }
-    ib_filled_.resize(kept);
-  };
+  const IndirectEntry empty{0, 0, reinterpret_cast<const void*>(rt_.lookup_miss)};
+  auto empty_slot = [&](uint32_t i) { ctx_->ib[i] = empty; };
   const MmuSnapshot now = mmu_snapshot();
   switch (what) {
     case TlbInvalidation::All:
@@ -174,30 +173,23 @@ void DbtEngine::on_mmu_invalidation(TlbInvalidation what, uint32_t linear) {
     case TlbInvalidation::NonGlobal:
       tlb_->flush_non_global();
       ++st.tlb_flushes;
-      drop_indirect([](const IndirectMapping& m) { return !m.global; });
+      ib_slots_.drop_if([](const IndirectSlots::Mapping& m) { return !m.global; }, empty_slot);
+      front_.invalidate_non_global();
       snapshot_.cr3 = now.cr3;
       break;
-    case TlbInvalidation::Page: {
+    case TlbInvalidation::Page:
       tlb_->flush_page(linear);
       ++st.tlb_page_flushes;
-      const uint32_t page = linear & 0xfffff000u;
-      drop_indirect([page](const IndirectMapping& m) {
-        return m.linear_page == page || (m.large && (m.linear_page >> 22) == (page >> 22));
-      });
+      ib_slots_.drop_page(linear, empty_slot);
+      front_.invalidate_page(linear);
       break;
-    }
   }
 }
 
 void DbtEngine::add_indirect(const Block& b) {
   const uint32_t i = indirect_index(b.eip);
-  IndirectEntry& e = ctx_->ib[i];
-  if (e.code == reinterpret_cast<const void*>(rt_.lookup_miss)) ib_filled_.push_back(i);
-  e = IndirectEntry{b.eip, b.key.mode, b.code + b.checked_entry_offset};
-  // b was just found through a fetch translation of its page, so the MMU
-  // holds that translation now.
-  const Mmu::CachedAttrs a = interp_.mmu.cached_attrs(b.key.linear);
-  ib_mapping_[i] = IndirectMapping{b.key.linear & 0xfffff000u, a.global, a.large};
+  ctx_->ib[i] = IndirectEntry{b.eip, b.key.mode, b.code + b.checked_entry_offset};
+  ib_slots_.fill(i, IndirectSlots::Mapping{b.key.linear & 0xfffff000u, found_mapping_.global, found_mapping_.large});
 }
 
 void DbtEngine::forget_own_map_change(bool snapshot_was_current) {
@@ -209,12 +201,12 @@ void DbtEngine::forget_own_map_change(bool snapshot_was_current) {
 
 void DbtEngine::clear_indirect_cache() {
   const IndirectEntry empty{0, 0, reinterpret_cast<const void*>(rt_.lookup_miss)};
-  if (ib_filled_.size() < kIndirectEntries / 4) {
-    for (uint32_t i : ib_filled_) ctx_->ib[i] = empty;
+  if (ib_slots_.size() < kIndirectEntries / 4) {
+    for (uint32_t i : ib_slots_.filled_slots()) ctx_->ib[i] = empty;
   } else {
     for (IndirectEntry& e : ctx_->ib) e = empty;
   }
-  ib_filled_.clear();
+  ib_slots_.clear();
 }
 
 void DbtEngine::enter_indirect_epoch(const Block& b) {
@@ -303,13 +295,12 @@ Block* DbtEngine::find_or_translate(uint64_t fit_steps) {
   const SegmentCache& cs = cpu_.seg[CS];
   if (cpu_.eip > cs.limit) return nullptr;
   const uint32_t linear = cs.base + cpu_.eip;
-  FrontEntry& fe = front_[(linear ^ (linear >> 12)) & (kFrontEntries - 1)];
-  if (fe.epoch == fetch_epoch_ && fe.linear == linear && fe.mode == mode_ && fe.cs_base == cs.base &&
-      fe.cs_limit == cs.limit && fe.block->valid) {
+  if (Block* b = front_.find(linear, cs.base, cs.limit, mode_, found_mapping_)) {
     DbtStats& st = cache_.stats();
     ++st.lookups;
     ++st.hits;
-    return fe.block;
+    ++st.front_hits;
+    return b;
   }
   uint32_t pa;
   try {
@@ -317,10 +308,12 @@ Block* DbtEngine::find_or_translate(uint64_t fit_steps) {
   } catch (const GuestFault&) {
     return nullptr;  // the interpreter takes the step and delivers the fault
   }
+  const Mmu::CachedAttrs attrs = interp_.mmu.cached_attrs(linear);  // valid right after the translation
+  found_mapping_ = FrontCache::Mapping{attrs.global, attrs.large};
   BlockKey key{linear, pa & mem_.a20_mask(), cs.base, cs.limit, mode_};
   Block* b = cache_.lookup(key);
-  if (!b) b = translate(key, fit_steps);  // may flush the cache (a new fetch epoch)
-  if (b) fe = FrontEntry{linear, fetch_epoch_, cs.base, cs.limit, mode_, b};
+  if (!b) b = translate(key, fit_steps);  // may flush the cache (and the front cache)
+  if (b) front_.add(linear, cs.base, cs.limit, mode_, found_mapping_, b);
   return b;
 }
 
@@ -819,7 +812,7 @@ void DbtEngine::code_write_hook(void* self, uint32_t pa, unsigned size) {
 // its write protection while it holds blocks.
 void DbtEngine::on_code_write(uint32_t pa, unsigned size) {
   const uint32_t page = pa >> 12;
-  if (cache_.invalidate_range(pa, size ? size : 1)) clear_indirect_cache();
+  cache_.invalidate_range(pa, size ? size : 1);  // the drop hook clears the blocks' cache entries
   if (!cache_.page_has_blocks(page)) mem_.unprotect_code_page(page);
 }
 

@@ -30,6 +30,8 @@
 #include "translator/block_builder.h"
 #include "translator/block_profiler.h"
 #include "translator/dbt_context.h"
+#include "translator/front_cache.h"
+#include "translator/indirect_slots.h"
 #include "translator/inline_tlb.h"
 #include "translator/runtime_routines.h"
 #include "translator/translation_cache.h"
@@ -178,8 +180,8 @@ class DbtEngine {
   // cache drop what the interpreter's TLB drops.
   static void mmu_invalidation_hook(void* self, TlbInvalidation what, uint32_t linear);
   void on_mmu_invalidation(TlbInvalidation what, uint32_t linear);
-  // Adds b to the lookup cache (indirect branches and cross-page exits),
-  // remembering what its mapping is.
+  // Adds b, just returned by find_or_translate(), to the lookup cache
+  // (indirect branches and cross-page exits), remembering its mapping.
   void add_indirect(const Block& b);
   // protect/unprotect_code_page bump the map generation; the engine's own
   // bumps need no flush (see translate, on_code_write).
@@ -215,22 +217,12 @@ class DbtEngine {
   bool state_dirty_ = true;     // see derived_stale()
   uint32_t synced_eflags_ = 0;  // EFLAGS at the last sync_state()
   uint16_t mode_ = 0;           // mode_key() at the last sync_state()
-  // Front cache of find_or_translate(): (linear EIP, mode, CS base and
-  // limit) -> block, skipping the fetch translation and the hash index.
-  // Its entries hold only while linear-to-physical translations do: each
-  // carries the fetch epoch, which flush_tlb() (every mapping change goes
-  // through it) and the cache flush advance.
-  struct FrontEntry {
-    uint32_t linear = 0;
-    uint32_t epoch = 0;  // 0: empty (fetch_epoch_ starts at 1)
-    uint32_t cs_base = 0, cs_limit = 0;
-    uint16_t mode = 0;
-    Block* block = nullptr;
-  };
-  static constexpr unsigned kFrontEntries = 4096;
-  std::unique_ptr<FrontEntry[]> front_;
-  uint32_t fetch_epoch_ = 1;
-  void new_fetch_epoch();
+  FrontCache front_;  // find_or_translate()'s first look (front_cache.h)
+  // The mapping attributes of the page of the block find_or_translate()
+  // returned last (from its front entry or a fresh fetch translation).
+  FrontCache::Mapping found_mapping_;
+  static void block_dropped_hook(void* self, const Block& b);
+  void block_dropped(const Block& b);
   ExitStub* pending_chain_ = nullptr;  // the direct exit the last block left through
   bool pending_indirect_ = false;      // the last block left through an indirect-cache miss
   // The lookup cache holds blocks of one (CS base, CS limit); the mode is
@@ -249,16 +241,10 @@ class DbtEngine {
   std::FILE* perf_map_ = nullptr;  // POPEK_PERF_MAP
   bool check_failed_ = false;  // a check_cache() at a flush found problems (options_.check_cache)
   std::unique_ptr<InlineTlb> tlb_;  // the bookkeeping of ctx_->tlb
-  // Per indirect-cache slot: the linear page of the block it was given and
-  // whether that mapping survives a CR3 load, so an invalidation drops only
-  // the entries whose mapping it may change.
-  struct IndirectMapping {
-    uint32_t linear_page = 0;
-    bool global = false, large = false;
-  };
-  IndirectMapping ib_mapping_[kIndirectEntries];
+  // The lookup cache's filled slots and their mappings, by page, so that an
+  // invalidation drops only the entries whose mapping it may change.
+  IndirectSlots ib_slots_;
   bool mapping_changed_ = false;  // the MMU invalidated something (since the dispatcher cleared it)
-  std::vector<uint32_t> ib_filled_;  // the lookup cache slots that are not empty
   std::unique_ptr<BlockProfiler> profiler_;  // --profile
   std::vector<HostSymbol> routine_names() const;
 };
