@@ -260,6 +260,11 @@ void Interpreter::branch_near(uint32_t target, unsigned opsize) {
 // ---------------------------------------------------------------- fetch, execute
 
 void Interpreter::fetch_decode(DecodedInsn& out) {
+  GuestFault fault;
+  if (!fetch_decode(out, fault)) throw fault;
+}
+
+bool Interpreter::fetch_decode(DecodedInsn& out, GuestFault& fault) {
   const SegmentCache& cs = cpu.seg[CS];
   uint32_t eip = cpu.eip;
   if (eip > cs.limit) raise_fault(vec::GP, 0);
@@ -269,11 +274,15 @@ void Interpreter::fetch_decode(DecodedInsn& out) {
   uint8_t buf[16];
   uint32_t in_page = 0x1000 - (lin & 0xfff);
   uint32_t have = avail < in_page ? avail : in_page;
-  uint32_t pa = mmu.translate(lin, AccessType::Fetch, user_access());
-  for (uint32_t i = 0; i < have; ++i) buf[i] = mem.read8(pa + i);
+  Mmu::Translation t = mmu.try_translate(lin, AccessType::Fetch, user_access());
+  if (t.fault) {
+    fault = mmu.take_page_fault(lin, t.error_code);
+    return false;
+  }
+  for (uint32_t i = 0; i < have; ++i) buf[i] = mem.read8(t.pa + i);
   for (;;) {
     DecodeStatus st = decoder_.decode(buf, have, code32(), stack32(), out);
-    if (st == DecodeStatus::Ok) return;
+    if (st == DecodeStatus::Ok) return true;
     if (st == DecodeStatus::Invalid) raise_fault(vec::UD);
     if (have >= avail) {
       // Ran into the CS limit (or 15 bytes) before the instruction ended.
@@ -282,27 +291,43 @@ void Interpreter::fetch_decode(DecodedInsn& out) {
     }
     // The instruction continues on the next page: fetch the rest (may #PF).
     uint32_t next_lin = lin + have;
-    uint32_t pa2 = mmu.translate(next_lin, AccessType::Fetch, user_access());
+    t = mmu.try_translate(next_lin, AccessType::Fetch, user_access());
+    if (t.fault) {
+      fault = mmu.take_page_fault(next_lin, t.error_code);
+      return false;
+    }
     uint32_t more = avail - have;
-    for (uint32_t i = 0; i < more; ++i) buf[have + i] = mem.read8(pa2 + i);
+    for (uint32_t i = 0; i < more; ++i) buf[have + i] = mem.read8(t.pa + i);
     have = avail;
   }
 }
 
 const DecodedInsn& Interpreter::fetch_decode_cached() {
+  GuestFault fault;
+  const DecodedInsn* d = fetch_decode_cached(fault);
+  if (!d) throw fault;
+  return *d;
+}
+
+const DecodedInsn* Interpreter::fetch_decode_cached(GuestFault& fault) {
   const SegmentCache& cs = cpu.seg[CS];
   const uint32_t eip = cpu.eip;
   const uint32_t lin = cs.base + eip;
   // Only instructions wholly inside one page of RAM/ROM and the CS limit are
   // cached; everything else takes the exact slow path.
   if (eip <= cs.limit && (lin & 0xfff) <= 0x1000 - 15 && cs.limit - eip >= 14) {
-    uint32_t pa = mmu.translate(lin, AccessType::Fetch, user_access());
+    const Mmu::Translation t = mmu.try_translate(lin, AccessType::Fetch, user_access());
+    if (t.fault) {
+      fault = mmu.take_page_fault(lin, t.error_code);
+      return nullptr;
+    }
+    const uint32_t pa = t.pa;
     if (const uint8_t* host = mem.host_ptr_read(pa)) {
       uint8_t mode = static_cast<uint8_t>(code32() | (stack32() << 1));
       DecodeCacheEntry& e = dcache_[(pa ^ (pa >> 12)) % kDecodeCacheEntries];
       if (e.pa == pa && e.mode == mode && std::memcmp(host, e.insn.bytes, e.insn.insn.length) == 0) {
         ++dcache_hits_;
-        return e.insn;
+        return &e.insn;
       }
       DecodeStatus st = decoder_.decode(host, 15, mode & 1, mode >> 1, e.insn);
       if (st != DecodeStatus::Ok) {
@@ -311,11 +336,10 @@ const DecodedInsn& Interpreter::fetch_decode_cached() {
       }
       e.pa = pa;
       e.mode = mode;
-      return e.insn;
+      return &e.insn;
     }
   }
-  fetch_decode(scratch_insn_);
-  return scratch_insn_;
+  return fetch_decode(scratch_insn_, fault) ? &scratch_insn_ : nullptr;
 }
 
 void Interpreter::unimplemented(const DecodedInsn& d) {
@@ -410,7 +434,14 @@ StepResult Interpreter::step() {
     suppress_single_step = false;
     try {
       if ((cpu.dr[7] & 0xff) && !(cpu.eflags & flag::RF)) check_instruction_breakpoints();
-      run_decoded(fetch_decode_cached());
+      GuestFault fetch_fault;
+      const DecodedInsn* d = fetch_decode_cached(fetch_fault);
+      if (!d) {  // a page fault of the fetch, handed back: delivered without a throw
+        clock.retire(1);
+        deliver_fault(fetch_fault);
+        return StepResult::Ok;
+      }
+      run_decoded(*d);
       ++retired_;
       clock.retire(1);
       if (single_step && !suppress_single_step) {
@@ -431,6 +462,20 @@ StepResult Interpreter::step() {
     if (hooks.on_triple_fault) hooks.on_triple_fault();
     return StepResult::TripleFault;
   }
+}
+
+StepResult Interpreter::fault_step(const GuestFault& f) {
+  insn_eip = cpu.eip;
+  suppress_single_step = false;
+  cur = nullptr;
+  clock.retire(1);
+  try {
+    deliver_fault(f);
+  } catch (const TripleFault&) {
+    if (hooks.on_triple_fault) hooks.on_triple_fault();
+    return StepResult::TripleFault;
+  }
+  return StepResult::Ok;
 }
 
 namespace {

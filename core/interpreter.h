@@ -214,6 +214,11 @@ class Interpreter {
   // a hit is validated against the current bytes, so self-modifying code
   // is always seen. Returns a pointer valid until the next call.
   const DecodedInsn& fetch_decode_cached();
+  // fetch_decode_cached() that hands a page fault of the fetch back instead
+  // of throwing it: null with `fault` set (CR2 and the TLB already updated,
+  // ready for delivery). Other fetch faults (#GP beyond the CS limit, #UD)
+  // are still raised.
+  const DecodedInsn* fetch_decode_cached(GuestFault& fault);
   uint64_t decode_cache_hits() const { return dcache_hits_; }
 
   // Runs the instruction at CS:EIP through its handler and commits it as
@@ -232,12 +237,24 @@ class Interpreter {
   // Delivers `f` (raised while executing the current instruction),
   // escalating to #DF and triple fault per the SDM's double-fault table.
   void deliver_fault(const GuestFault& f);
+  // The step in which the instruction at CS:EIP raises `f` before changing
+  // anything, found by a caller without running the instruction (the
+  // translator's instruction fetch, or a translated access whose TLB fill
+  // faulted; for #PF it has called mmu.take_page_fault()). Counts and
+  // delivers it exactly as step() does when that instruction faults, with
+  // no C++ exception unless the delivery itself faults. The caller has made
+  // sure step() would have executed the instruction: no interrupt
+  // deliverable, no interrupt shadow, not halted, no breakpoint armed.
+  StepResult fault_step(const GuestFault& f);
 
  private:
   bool try_deliver_external_interrupt();
   // Executes a decoded instruction at insn_eip and commits EIP (faults unwind).
   void run_decoded(const DecodedInsn& d);
   void execute(const DecodedInsn& d);
+
+  // fetch_decode() with a page fault handed back (false, `fault` set).
+  bool fetch_decode(DecodedInsn& out, GuestFault& fault);
 
   struct DecodeCacheEntry {
     uint32_t pa = 0xffffffffu;

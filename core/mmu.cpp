@@ -23,35 +23,32 @@ void Mmu::invlpg(uint32_t linear) {
   if (hook_) hook_(hook_ctx_, TlbInvalidation::Page, linear);
 }
 
-void Mmu::page_fault(uint32_t linear, bool present, AccessType type, bool user) {
+GuestFault Mmu::take_page_fault(uint32_t linear, uint32_t error_code) {
   // A page fault drops the TLB entries for the faulting address (SDM
   // 4.10.4.1), global or not: a handler that makes a read-only page
   // writable, or points it elsewhere (copy on write), may return without
   // INVLPG and the retried access must see the new entry.
   invlpg(linear);
   cpu_.cr2 = linear;
-  uint32_t code = (present ? 1u : 0u) | (type == AccessType::Write ? 2u : 0u) | (user ? 4u : 0u);
-  raise_fault(vec::PF, code);
+  return GuestFault{vec::PF, true, error_code};
 }
 
 uint32_t Mmu::translate(uint32_t linear, AccessType type, bool user) {
-  if (!(cpu_.cr0 & cr0::PG)) return linear;
-  uint32_t vpn = linear >> 12;
-  const Entry& e = tlb_[vpn % kEntries];
-  if (e.tag == vpn + 1 && (e.perms & needed(type, user))) {
-    ++hits_;
-    return (e.phys_page << 12) | (linear & 0xfff);
-  }
-  ++misses_;
-  return walk(linear, type, user);
+  const Translation t = try_translate(linear, type, user);
+  if (t.fault) throw take_page_fault(linear, t.error_code);
+  return t.pa;
 }
 
-uint32_t Mmu::walk(uint32_t linear, AccessType type, bool user) {
+Mmu::Translation Mmu::walk(uint32_t linear, AccessType type, bool user) {
   const bool write = type == AccessType::Write;
   const bool wp = cpu_.cr0 & cr0::WP;
+  // The #PF error code: P (a protection violation, else not present), W/R, U/S.
+  auto fault = [&](bool present) {
+    return Translation{0, true, (present ? 1u : 0u) | (write ? 2u : 0u) | (user ? 4u : 0u)};
+  };
   uint32_t pde_addr = (cpu_.cr3 & 0xfffff000u) + ((linear >> 22) << 2);
   uint32_t pde = mem_.read32(pde_addr);
-  if (!(pde & pte::P)) page_fault(linear, false, type, user);
+  if (!(pde & pte::P)) return fault(false);
 
   uint32_t phys_page, eff_rw, eff_us, leaf_addr, leaf;
   bool global = false, big = (pde & pte::PS) && (cpu_.cr4 & cr4::PSE);
@@ -65,7 +62,7 @@ uint32_t Mmu::walk(uint32_t linear, AccessType type, bool user) {
   } else {
     uint32_t pte_addr = (pde & 0xfffff000u) + (((linear >> 12) & 0x3ff) << 2);
     leaf = mem_.read32(pte_addr);
-    if (!(leaf & pte::P)) page_fault(linear, false, type, user);
+    if (!(leaf & pte::P)) return fault(false);
     phys_page = leaf >> 12;
     eff_rw = pde & leaf & pte::RW;
     eff_us = pde & leaf & pte::US;
@@ -74,8 +71,8 @@ uint32_t Mmu::walk(uint32_t linear, AccessType type, bool user) {
   }
 
   // Permission check (i686: no NX, no SMEP/SMAP).
-  if (user && !eff_us) page_fault(linear, true, type, user);
-  if (write && !eff_rw && (user || wp)) page_fault(linear, true, type, user);
+  if (user && !eff_us) return fault(true);
+  if (write && !eff_rw && (user || wp)) return fault(true);
 
   // Accessed and dirty bits are set only for an access that succeeds.
   if (!big && !(pde & pte::A)) mem_.write32(pde_addr, pde | pte::A);
@@ -93,7 +90,7 @@ uint32_t Mmu::walk(uint32_t linear, AccessType type, bool user) {
   if (global) perms |= kGlobal;
   if (big) perms |= kLarge;
   tlb_[(linear >> 12) % kEntries] = Entry{(linear >> 12) + 1, phys_page, perms};
-  return (phys_page << 12) | (linear & 0xfff);
+  return Translation{(phys_page << 12) | (linear & 0xfff), false, 0};
 }
 
 uint32_t Mmu::read(uint32_t linear, unsigned size, AccessType type, bool user) {

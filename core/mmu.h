@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "core/cpu_state.h"
+#include "core/fault.h"
 #include "core/physical_memory.h"
 
 namespace popek {
@@ -27,6 +28,35 @@ class Mmu {
   // made at CPL 3 (implicit supervisor accesses such as descriptor-table
   // reads pass false). Raises #PF with CR2 set on failure.
   uint32_t translate(uint32_t linear, AccessType type, bool user);
+
+  // The outcome of a translation that does not raise: the physical address,
+  // or the #PF error code the access faults with (P, W/R and U/S bits).
+  struct Translation {
+    uint32_t pa = 0;
+    bool fault = false;
+    uint32_t error_code = 0;
+  };
+  // translate() without the fault's side effects: on a fault nothing
+  // changes (no CR2, no TLB invalidation, no accessed bit). The caller that
+  // delivers the fault calls take_page_fault() first, and then gets exactly
+  // what translate() would have thrown. Hot paths (the translator's TLB
+  // fill and instruction fetch, the interpreter's fetch) use it so that a
+  // guest page fault costs no C++ exception.
+  Translation try_translate(uint32_t linear, AccessType type, bool user) {
+    if (!(cpu_.cr0 & cr0::PG)) return {linear, false, 0};
+    const uint32_t vpn = linear >> 12;
+    const Entry& e = tlb_[vpn % kEntries];
+    if (e.tag == vpn + 1 && (e.perms & needed(type, user))) {
+      ++hits_;
+      return {(e.phys_page << 12) | (linear & 0xfff), false, 0};
+    }
+    ++misses_;
+    return walk(linear, type, user);
+  }
+  // What the CPU does on a page fault at `linear` before it delivers #PF:
+  // drops the TLB entries of the faulting page (SDM 4.10.4.1) and sets CR2.
+  // Returns the fault to deliver.
+  GuestFault take_page_fault(uint32_t linear, uint32_t error_code);
 
   // Linear-address accesses of 1, 2 or 4 bytes (8 for read64). An access
   // that crosses a page is translated page by page; for writes both pages
@@ -92,8 +122,9 @@ class Mmu {
     if (type == AccessType::Write) return user ? kWriteUser : kWriteSup;
     return user ? kReadUser : kReadSup;
   }
-  uint32_t walk(uint32_t linear, AccessType type, bool user);
-  [[noreturn]] void page_fault(uint32_t linear, bool present, AccessType type, bool user);
+  // The page walk behind a TLB miss: fills the TLB and sets the accessed
+  // and dirty bits on success; changes nothing on a fault.
+  Translation walk(uint32_t linear, AccessType type, bool user);
 
   CpuState& cpu_;
   PhysicalMemory& mem_;
