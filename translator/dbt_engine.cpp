@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 #include <unistd.h>
 
 #include "core/cpuid_msr.h"
@@ -292,6 +293,7 @@ bool DbtEngine::needs_interpreter() const {
 // ---------------------------------------------------------------- translation
 
 Block* DbtEngine::find_or_translate(uint64_t fit_steps) {
+  fetch_fault_ = {};
   const SegmentCache& cs = cpu_.seg[CS];
   if (cpu_.eip > cs.limit) return nullptr;
   const uint32_t linear = cs.base + cpu_.eip;
@@ -302,15 +304,14 @@ Block* DbtEngine::find_or_translate(uint64_t fit_steps) {
     ++st.front_hits;
     return b;
   }
-  uint32_t pa;
-  try {
-    pa = interp_.mmu.translate(linear, AccessType::Fetch, cpu_.cpl == 3);
-  } catch (const GuestFault&) {
-    return nullptr;  // the interpreter takes the step and delivers the fault
+  const Mmu::Translation t = interp_.mmu.try_translate(linear, AccessType::Fetch, cpu_.cpl == 3);
+  if (t.fault) {
+    fetch_fault_ = PendingPageFault{true, linear, t.error_code};  // the dispatcher delivers it
+    return nullptr;
   }
   const Mmu::CachedAttrs attrs = interp_.mmu.cached_attrs(linear);  // valid right after the translation
   found_mapping_ = FrontCache::Mapping{attrs.global, attrs.large};
-  BlockKey key{linear, pa & mem_.a20_mask(), cs.base, cs.limit, mode_};
+  BlockKey key{linear, t.pa & mem_.a20_mask(), cs.base, cs.limit, mode_};
   Block* b = cache_.lookup(key);
   if (!b) b = translate(key, fit_steps);  // may flush the cache (and the front cache)
   if (b) front_.add(linear, cs.base, cs.limit, mode_, found_mapping_, b);
@@ -512,6 +513,7 @@ DispatchUnit DbtEngine::dispatch_unit(uint64_t max_steps, bool may_end_slice) {
     u.slice_end = true;
     return u;
   }
+  if (!b && fetch_fault_.pending) return fetch_fault_step(std::exchange(fetch_fault_, {}));
   if (!b || b->insn_count > max_steps) return interpreter_step();
   return run_block(b, max_steps);
 }
@@ -533,6 +535,20 @@ DispatchUnit DbtEngine::interpreter_step() {
   state_dirty_ = true;  // anything may have changed: a segment load, an interrupt, a mode switch
   u.step_result = interp_.step();
   u.steps = u.step_result == StepResult::Halted ? 0 : 1;
+  cache_.stats().retired_total += u.steps;
+  return u;
+}
+
+// What Interpreter::step() would do at CS:EIP: the dispatcher only gets
+// here when the step would execute the instruction (needs_interpreter() is
+// false), and its fetch faults on the same first byte with the same access.
+DispatchUnit DbtEngine::fetch_fault_step(const PendingPageFault& f) {
+  DispatchUnit u;
+  DbtStats& st = cache_.stats();
+  ++st.direct_fetch_faults;
+  state_dirty_ = true;  // the delivery may switch stacks, CPL, mode
+  u.step_result = interp_.fault_step(interp_.mmu.take_page_fault(f.linear, f.error_code));
+  u.steps = 1;
   cache_.stats().retired_total += u.steps;
   return u;
 }
@@ -624,6 +640,9 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
   clock_.retire(static_cast<uint64_t>(consumed - clock_synced_));
   clock_synced_ = consumed;
   cpu_.eip = s.eip;
+  // A page fault the site's TLB fill found (the fill ran just before this
+  // call, from the same site's slow path).
+  const PendingPageFault fill_fault = std::exchange(fill_fault_, {});
   if (interrupt_deliverable() || cpu_.inhibit_irq) {
     // Interpreter::step() would deliver instead of executing: leave, so the
     // dispatcher does it at this instruction boundary.
@@ -636,7 +655,14 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
   mapping_changed_ = false;
   StepResult r = StepResult::Ok;
   bool targeted = false;
-  if (s.helper != uint8_t(TargetedHelper::None) && run_targeted(s)) {
+  if (fill_fault.pending && (s.flags & site_flag::kFillFaultExact)) {
+    // The instruction's first fault, found without running it: deliver it
+    // as the interpreter's step would (CR2, TLB, #DF rules), no exception.
+    ++st.direct_fill_faults;
+    r = interp_.fault_step(interp_.mmu.take_page_fault(fill_fault.linear, fill_fault.error_code));
+    ++clock_synced_;
+    ++fallback_steps_;
+  } else if (s.helper != uint8_t(TargetedHelper::None) && run_targeted(s)) {
     targeted = true;
     // Retired as part of the block (the exit accounts for it and its clock
     // tick), not by the interpreter.
@@ -769,6 +795,7 @@ uint32_t DbtEngine::fill_tlb(uint32_t linear, uint32_t request) {
   const unsigned size = request >> 8;
   DbtStats& st = cache_.stats();
   ++st.tlb_fills;
+  fill_fault_ = {};
   if ((linear & 0xfff) + size > 0x1000) {
     ++st.tlb_fill_failures;
     return 0;
@@ -777,13 +804,15 @@ uint32_t DbtEngine::fill_tlb(uint32_t linear, uint32_t request) {
   // the CPL the access is made at.
   const bool user = priv == TlbPrivilege::User;
   const bool write = kind == TlbKind::Write;
-  uint32_t pa;
-  try {
-    pa = interp_.mmu.translate(linear, write ? AccessType::Write : AccessType::Read, user);
-  } catch (const GuestFault&) {
+  const Mmu::Translation t = interp_.mmu.try_translate(linear, write ? AccessType::Write : AccessType::Read, user);
+  if (t.fault) {
+    // Nothing changes yet (no CR2, no invalidation): the site's fallback
+    // either delivers it or re-runs the instruction, which finds it again.
     ++st.tlb_fill_failures;
+    fill_fault_ = PendingPageFault{true, linear, t.error_code};
     return 0;
   }
+  const uint32_t pa = t.pa;
   uint8_t* host = write ? mem_.host_ptr_write(pa) : mem_.host_ptr_read(pa);
   if (!host) {  // MMIO, unmapped, ROM (write) or a page holding translated code (write)
     ++st.tlb_fill_failures;

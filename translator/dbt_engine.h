@@ -158,8 +158,19 @@ class DbtEngine {
   bool flat_segments() const;
   bool alignment_checking() const;
   // The block for CS:EIP, translated if missing and it would be at most
-  // `fit_steps` instructions long.
+  // `fit_steps` instructions long. Null when there is none; when the fetch
+  // of CS:EIP itself page-faults, fetch_fault_ holds the fault.
   Block* find_or_translate(uint64_t fit_steps = UINT64_MAX);
+  // A page fault found without the interpreter, not yet delivered (nothing
+  // of it is in CPU state yet: Mmu::take_page_fault() comes at delivery).
+  struct PendingPageFault {
+    bool pending = false;
+    uint32_t linear = 0, error_code = 0;
+  };
+  PendingPageFault fetch_fault_;  // find_or_translate: the fetch of CS:EIP faulted
+  PendingPageFault fill_fault_;   // fill_tlb: the access faulted; its site's fallback comes next
+  // The step in which the instruction at CS:EIP faults on its fetch.
+  DispatchUnit fetch_fault_step(const PendingPageFault& f);
   DispatchUnit dispatch_unit(uint64_t max_steps, bool may_end_slice);
   // Whether state derived from CpuState (segment table, mode key) may be
   // stale: set whenever code other than translated blocks and their helpers

@@ -26,7 +26,10 @@
 // that cannot install an entry (page fault, MMIO, ROM write, code page,
 // page-crossing access) or a failed segment check runs the whole guest
 // instruction in the interpreter, which raises any fault precisely (nothing
-// of the instruction has executed yet).
+// of the instruction has executed yet). A fill that failed with a page
+// fault where that fault is certainly the instruction's first
+// (fill_fault_is_exact, site_flag::kFillFaultExact) has the fallback helper
+// deliver the #PF directly instead: no interpreter run, no C++ exception.
 #include "core/interpreter.h"
 #include "translator/emitter_internal.h"
 
@@ -113,7 +116,8 @@ asmjit::Label Emission::guarded_access(unsigned k, SegReg seg, unsigned size, Tl
   a.jne(miss);
   a.add(host::kAddr, x86::ptr(host::kCtx, host::kTmp1, 0, tlb + offsetof(TlbEntry, addend), 8));
 
-  FallbackSite* site = new_site(k, site_flag::kMemorySlowPath);
+  const uint8_t exact = fill_fault_is_exact(plan.insns[k].how) ? site_flag::kFillFaultExact : 0;
+  FallbackSite* site = new_site(k, site_flag::kMemorySlowPath | exact);
   const uint32_t request = tlb_fill_request(tlb_kind, priv, size);
   cold.push_back([this, slow, miss, retry, resume, site, request] {
     a.bind(miss);

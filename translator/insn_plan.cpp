@@ -454,6 +454,38 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
   return p;
 }
 
+// Checked against the interpreter's handlers:
+//  - Native, BitString, Divide: one operand (BitString: the unit holding
+//    the bit), read, or written; a read-modify-write destination is checked
+//    for writing first (read_for_update, CMPXCHG8B), so its first fault is
+//    the Write access the plan's kind names. Shifts by CL check the write
+//    even for a zero count.
+//  - Push, Pop, CallDirect, CallIndirect, Ret, Leave, JumpIndirect,
+//    StringOp: the operand read (PUSH m, JMP/CALL m, MOVS/CMPS source)
+//    comes before the stack or destination access in both; CALL checks its
+//    target against the CS limit before the push in both, RET after the read.
+// Not exact: PUSHA (the interpreter checks the highest slot first, the
+// block one access at the lowest), POPA, REP strings (chunks) and the
+// sensitive rewrites (IOPL and mode checks first): they re-run.
+bool fill_fault_is_exact(Lowering how) {
+  switch (how) {
+    case Lowering::Native:
+    case Lowering::BitString:
+    case Lowering::Divide:
+    case Lowering::Push:
+    case Lowering::Pop:
+    case Lowering::CallDirect:
+    case Lowering::CallIndirect:
+    case Lowering::Ret:
+    case Lowering::Leave:
+    case Lowering::JumpIndirect:
+    case Lowering::StringOp:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // One site per guarded access (its slow path) and per inline check that
 // hands the instruction to the interpreter; the emitter asserts the count.
 unsigned fallback_sites(const InsnPlan& ip) {

@@ -75,6 +75,12 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc);
 // The rewriting of sensitive instructions (insn_plan_sensitive.cpp): a
 // plan, or a Fallback plan when the form or mode is not rewritten.
 InsnPlan plan_sensitive(const GuestInsn& gi, const PlanContext& pc);
+// Whether every guarded access of a lowering is one the interpreter makes
+// too, at the same linear address, of the same kind and size, in the same
+// order, with no other check of the instruction able to fault before it:
+// then a page fault of such an access's TLB fill is the instruction's first
+// fault, and the fill path delivers it without the interpreter.
+bool fill_fault_is_exact(Lowering how);
 // Fallback sites (cold interpreter paths) the lowering of `ip` needs
 // (insn_plan.cpp).
 unsigned fallback_sites(const InsnPlan& ip);

@@ -197,6 +197,7 @@ std::string DbtStats::to_json() const {
     << ",\"retired_total\":" << retired_total << ",\"chained_exits\":" << chained_exits
     << ",\"cross_page_hits\":" << cross_page_hits << ",\"cross_page_misses\":" << cross_page_misses
     << ",\"sensitive_helper_calls\":" << sensitive_helper_calls << ",\"memory_slow_paths\":" << memory_slow_paths
+    << ",\"direct_fetch_faults\":" << direct_fetch_faults << ",\"direct_fill_faults\":" << direct_fill_faults
     << ",\"translation_ns\":" << translation_ns << ",\"tc_wx\":\"" << tc_wx << "\""
     << ",\"top_fallbacks\":{";
   bool first = true;

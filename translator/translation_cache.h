@@ -75,6 +75,11 @@ namespace site_flag {
 constexpr uint8_t kAlwaysExit = 1;  // the block ends after it (control transfer, ends-block class)
 constexpr uint8_t kMemorySlowPath = 2;  // reached because a native memory access missed
 constexpr uint8_t kControlTransfer = 4;  // changes EIP by design (not a sign of a fault)
+// A memory slow path whose TLB fill, when it fails with a page fault, has
+// found the instruction's first fault: the helper delivers that #PF itself
+// instead of re-running the instruction in the interpreter (insn_plan.h
+// fill_fault_is_exact).
+constexpr uint8_t kFillFaultExact = 8;
 }  // namespace site_flag
 
 // A direct exit of a block (Jcc, JMP rel, fall-through at the block's end).
@@ -135,6 +140,10 @@ struct DbtStats {
   uint64_t chained_exits = 0;
   uint64_t sensitive_helper_calls = 0;  // targeted helpers (IN/OUT/RDTSC) that ran the instruction
   uint64_t memory_slow_paths = 0;       // fallbacks reached from a native access's slow path
+  // Page faults delivered without re-running the instruction in the
+  // interpreter (and without a C++ exception): found by the dispatcher's
+  // instruction fetch, or by a translated access's TLB fill.
+  uint64_t direct_fetch_faults = 0, direct_fill_faults = 0;
   uint64_t translation_ns = 0;          // host time in DbtEngine::translate (flushes included)
   const char* tc_wx = "";  // the cache's W^X mode (to_string(WxMode)), for --stats
   std::unordered_map<uint16_t, uint64_t> fallbacks_by_mnemonic;  // generic fallbacks, per ZydisMnemonic
