@@ -111,16 +111,20 @@ asmjit::Label Emission::leave_after(unsigned k, bool inhibit) {
   return l;
 }
 
-void Emission::indirect_lookup(const x86::Gp& eip) {
+void Emission::profile_indirect_lookup() {
+  if (!opt.profile) return;
+  // --profile: this block's lookups (flags are clobbered here anyway)
+  const size_t start = a.offset();
+  a.mov(host::kTmp2, imm(reinterpret_cast<uint64_t>(opt.profile)));
+  a.add(x86::qword_ptr(host::kTmp2, offsetof(BlockCounters, indirect_lookups)), imm(1));
+  meta.profile_bytes += static_cast<uint32_t>(a.offset() - start);
+}
+
+void Emission::indirect_lookup(const x86::Gp& eip, bool profile_counted) {
   if (eip.id() != host::kTmp1.id()) a.mov(host::kTmp1.r32(), eip);
   const int32_t ib = static_cast<int32_t>(offsetof(DbtContext, ib));
   a.add(ctx_field(offsetof(DbtContext, ib_lookups), 8), imm(1));
-  if (opt.profile) {  // --profile: this block's lookups (flags are clobbered here anyway)
-    const size_t start = a.offset();
-    a.mov(host::kTmp2, imm(reinterpret_cast<uint64_t>(opt.profile)));
-    a.add(x86::qword_ptr(host::kTmp2, offsetof(BlockCounters, indirect_lookups)), imm(1));
-    meta.profile_bytes += static_cast<uint32_t>(a.offset() - start);
-  }
+  if (!profile_counted) profile_indirect_lookup();
   // r11 := indirect_index(eip) * sizeof(IndirectEntry)
   a.mov(host::kTmp2.r32(), host::kTmp1.r32());
   a.shr(host::kTmp2.r32(), 12);

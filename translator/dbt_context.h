@@ -48,6 +48,26 @@ static_assert((kIndirectEntries & (kIndirectEntries - 1)) == 0);
 // number folded in, so that 16-byte aligned function entries of different
 // pages do not all share the few slots their page offsets give.
 constexpr uint32_t indirect_index(uint32_t eip) { return (eip ^ (eip >> 12)) & (kIndirectEntries - 1); }
+// Return-address prediction (emit_stack.cpp). A CALL pushes the tag of its
+// return address (lookup_tag: mode << 32 | EIP) and its block's ReturnLink
+// (translation_cache.h) on a small ring in the context; a RET pops the top
+// entry and, when the tag matches the address it popped from the guest
+// stack and the link is of the current epoch, jumps to the link's code (a
+// block's checked entry, which compares the tag again). The epoch
+// (DbtContext::ret_epoch) advances whenever the lookup cache loses entries
+// (a mapping change, SMC, a code segment change, a flush), so a link never
+// outlives what an indirect-cache entry for the same target would: stale
+// code never runs. Anything else (no CALL, overwritten return address, a
+// ring that wrapped) falls back to the indirect-branch cache.
+struct ReturnStackEntry {
+  uint64_t tag;      // lookup_tag of the return address; kNoReturnTag when empty
+  void* link;        // the calling block's ReturnLink
+};
+static_assert(sizeof(ReturnStackEntry) == 16);
+constexpr unsigned kReturnStackEntries = 32;
+static_assert((kReturnStackEntries & (kReturnStackEntries - 1)) == 0);
+constexpr uint64_t kNoReturnTag = ~0ull;  // a mode key is 16 bits: no tag has the top bits set
+
 // Per access kind, direct mapped: 16 MiB of guest pages each, so a working
 // set of a few thousand pages stays resident between CR3 reloads. A flush
 // resets only the entries filled since the last one (DbtEngine::flush_tlb).
@@ -113,6 +133,16 @@ struct DbtContext {
   // --profile only: the BlockProfile of the block running (set by each
   // block's entry code; null while the dispatcher runs).
   void* profile_current;
+  // Return-address prediction (see ReturnStackEntry): the ring and its top,
+  // the links' current epoch, the RETs that went through their link, and the
+  // link of a RET that missed the indirect cache too (set right before it
+  // leaves through ib_miss; the dispatcher fills the link with the block it
+  // finds, and clears this at each entry).
+  uint32_t rsb_top;
+  uint64_t ret_epoch;
+  uint64_t ret_predicted;
+  void* ret_link;
+  ReturnStackEntry rsb[kReturnStackEntries];
 };
 
 static_assert(std::is_standard_layout_v<DbtContext>);

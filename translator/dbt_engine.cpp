@@ -54,6 +54,8 @@ void DbtEngine::init() {
     throw std::runtime_error("popek: cannot emit the translator's run-time routines");
   ctx_->ib_miss_code = reinterpret_cast<const void*>(rt_.ib_miss);
   for (IndirectEntry& e : ctx_->ib) e = IndirectEntry{0, 0, reinterpret_cast<const void*>(rt_.lookup_miss)};
+  ctx_->ret_epoch = 1;  // ReturnLink::epoch 0 is never current
+  for (ReturnStackEntry& e : ctx_->rsb) e = ReturnStackEntry{kNoReturnTag, nullptr};
   // POPEK_PERF_MAP=1: name every block for `perf report` (perf's JIT map
   // convention, /tmp/perf-PID.map), with the run-time routines.
   if (const char* v = std::getenv("POPEK_PERF_MAP"); v && *v && *v != '0') {
@@ -88,7 +90,8 @@ void DbtEngine::flush() {
   }
   pending_chain_ = nullptr;
   pending_indirect_ = false;
-  clear_indirect_cache();
+  pending_ret_link_ = nullptr;  // points into a block about to be freed
+  clear_indirect_cache();       // empties the return ring too: its links are in those blocks
   const bool map_current = snapshot_.map_generation == mem_.map_generation();
   for (uint32_t page : cache_.code_pages()) mem_.unprotect_code_page(page);
   forget_own_map_change(map_current);
@@ -142,6 +145,7 @@ void DbtEngine::block_dropped_hook(void* self, const Block& b) { static_cast<Dbt
 // entries go. The lookup cache holds a block in the slot of its EIP, the
 // front cache in the slot of its linear address.
 void DbtEngine::block_dropped(const Block& b) {
+  ++ctx_->ret_epoch;  // a return link may lead to b (links are not tracked per block)
   const uint32_t i = indirect_index(b.eip);
   if (ctx_->ib[i].code == b.code + b.checked_entry_offset) {
     ctx_->ib[i] = IndirectEntry{0, 0, reinterpret_cast<const void*>(rt_.lookup_miss)};
@@ -160,6 +164,7 @@ void DbtEngine::mmu_invalidation_hook(void* self, TlbInvalidation what, uint32_t
 // added, so it dies with that translation.
 void DbtEngine::on_mmu_invalidation(TlbInvalidation what, uint32_t linear) {
   mapping_changed_ = true;
+  ++ctx_->ret_epoch;  // return links die with any lookup-cache entry (dbt_context.h)
   DbtStats& st = cache_.stats();
   const IndirectEntry empty{0, 0, reinterpret_cast<const void*>(rt_.lookup_miss)};
   auto empty_slot = [&](uint32_t i) { ctx_->ib[i] = empty; };
@@ -208,6 +213,10 @@ void DbtEngine::clear_indirect_cache() {
     for (IndirectEntry& e : ctx_->ib) e = empty;
   }
   ib_slots_.clear();
+  // The return ring's links are as good as lookup-cache entries: they all
+  // go, and the ring empties (a flush frees the blocks its links are in).
+  ++ctx_->ret_epoch;
+  for (ReturnStackEntry& e : ctx_->rsb) e = ReturnStackEntry{kNoReturnTag, nullptr};
 }
 
 void DbtEngine::enter_indirect_epoch(const Block& b) {
@@ -493,6 +502,7 @@ DispatchUnit DbtEngine::dispatch_unit(uint64_t max_steps, bool may_end_slice) {
   if (max_steps == 0) return {};
   if (needs_interpreter()) {
     pending_chain_ = nullptr;
+    pending_ret_link_ = nullptr;  // an interrupt may come first: not the RET's target
     return interpreter_step();
   }
   // Near the end of a hard slice (deterministic clock) a new block may not
@@ -506,8 +516,15 @@ DispatchUnit DbtEngine::dispatch_unit(uint64_t max_steps, bool may_end_slice) {
   if (pending_chain_ && b && options_.chain_blocks) try_chain(*pending_chain_, *b);
   if (pending_indirect_ && b && options_.chain_blocks)
     add_indirect(*b);
+  if (pending_ret_link_ && b && options_.chain_blocks) {
+    // The RET that left through ib_miss predicted this return address
+    // (its tag matched): its CALL's link now leads to b, for this epoch.
+    pending_ret_link_->code = b->code + b->checked_entry_offset;
+    pending_ret_link_->epoch = ctx_->ret_epoch;
+  }
   pending_chain_ = nullptr;
   pending_indirect_ = false;
+  pending_ret_link_ = nullptr;
   if (b && b->insn_count > max_steps && may_end_slice) {
     DispatchUnit u;
     u.slice_end = true;
@@ -560,6 +577,7 @@ DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
   c.exit_reason = uint32_t(ExitReason::BlockEnd);
   c.chain_from = nullptr;
   c.ib_pending = 0;
+  c.ret_link = nullptr;
   c.intr_pending = intr_line();
   c.profile_current = nullptr;
   entry_budget_ = c.budget_left;
@@ -578,11 +596,13 @@ DispatchUnit DbtEngine::run_block(Block* b, uint64_t max_steps) {
   if (c.ib_pending == 1) ++st.indirect_misses;
   else if (c.ib_pending == 2) ++st.cross_page_misses;
   st.indirect_hits = c.ib_lookups - st.indirect_misses;
-  st.cross_page_hits = c.checked_entries - st.indirect_hits;
+  st.return_predictions = c.ret_predicted;
+  st.cross_page_hits = c.checked_entries - st.indirect_hits - c.ret_predicted;
   st.chained_exits = c.block_entries - block_runs_ - c.checked_entries;
   if (c.exit_reason == uint32_t(ExitReason::BlockEnd) && c.chain_from)
     pending_chain_ = static_cast<ExitStub*>(c.chain_from);
   pending_indirect_ = c.exit_reason == uint32_t(ExitReason::BlockEnd) && c.ib_pending;
+  if (pending_indirect_ && c.ib_pending == 1 && c.ret_link) pending_ret_link_ = static_cast<ReturnLink*>(c.ret_link);
   if (profiler_) profile_exit();
   DispatchUnit u;
   u.block = b;

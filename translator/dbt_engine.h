@@ -236,6 +236,7 @@ class DbtEngine {
   void block_dropped(const Block& b);
   ExitStub* pending_chain_ = nullptr;  // the direct exit the last block left through
   bool pending_indirect_ = false;      // the last block left through an indirect-cache miss
+  ReturnLink* pending_ret_link_ = nullptr;  // ... from a predicted RET: the link to fill
   // The lookup cache holds blocks of one (CS base, CS limit); the mode is
   // in each entry's tag.
   struct {

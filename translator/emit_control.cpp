@@ -138,6 +138,7 @@ bool Emission::call_indirect(unsigned k) {
   if (a.mov(x86::ptr(host::kAddr, 0, size), imm(size == 2 ? int64_t(int16_t(ret)) : int64_t(int32_t(ret)))))
     return false;
   commit_stack_pointer(*this, -size);
+  push_return_prediction(*this, ret);  // r9, r11: the target stays in r14
   indirect_lookup(target);
   need_rflags();
   a.jmp(host::kAddr);

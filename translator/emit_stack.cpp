@@ -92,6 +92,21 @@ bool Emission::pop(unsigned k) {
   return true;
 }
 
+void push_return_prediction(Emission& e, uint32_t return_eip) {
+  x86::Assembler& a = e.a;
+  const x86::Mem top = ctx_field(offsetof(DbtContext, rsb_top), 4);
+  const int32_t rsb = static_cast<int32_t>(offsetof(DbtContext, rsb));
+  a.mov(host::kTmp2.r32(), top);
+  a.add(host::kTmp2.r32(), imm(1));
+  a.and_(host::kTmp2.r32(), imm(kReturnStackEntries - 1));
+  a.mov(top, host::kTmp2.r32());
+  a.shl(host::kTmp2.r32(), 4);
+  a.mov(host::kTmp1, imm(lookup_tag(return_eip, e.meta.key.mode)));
+  a.mov(x86::ptr(host::kCtx, host::kTmp2, 0, rsb + offsetof(ReturnStackEntry, tag), 8), host::kTmp1);
+  a.mov(host::kTmp1, imm(reinterpret_cast<uint64_t>(&e.meta.return_link)));
+  a.mov(x86::ptr(host::kCtx, host::kTmp2, 0, rsb + offsetof(ReturnStackEntry, link), 8), host::kTmp1);
+}
+
 bool Emission::call_direct(unsigned k) {
   const GuestInsn& gi = gb.insns[k];
   const InsnPlan& ip = plan.insns[k];
@@ -103,12 +118,69 @@ bool Emission::call_direct(unsigned k) {
   if (a.mov(x86::ptr(host::kAddr, 0, size), imm(size == 2 ? int64_t(int16_t(ret)) : int64_t(int32_t(ret)))))
     return false;
   commit_stack_pointer(*this, -size);
+  push_return_prediction(*this, ret);
   chained_exit(ip.target);
   // The slow path ran the CALL in the interpreter and always leaves from
   // the helper; should it ever return, CpuState.eip is already current.
   a.bind(resume);
   a.jmp(imm(rt.exit_spill));
   return true;
+}
+
+// RET's target (in r9d, checked against the CS limit) -> r8: the code to
+// jump to, through the return-prediction ring when its top entry was pushed
+// by the CALL that returns here (dbt_context.h, ReturnStackEntry):
+//   pop the top entry; tag of the target == entry tag?
+//     no:  the indirect-branch cache (as JMP r/m).
+//     yes: r14 := the entry's link; link of the current epoch?
+//       yes: its code (a checked entry: it compares the tag again).
+//       no:  the indirect-branch cache; a hit refreshes the link, a miss
+//            hands the link to the dispatcher (DbtContext::ret_link), which
+//            fills it with the block it finds.
+// The flags are stashed throughout (RFLAGS is free here).
+static void predicted_return(Emission& e, const x86::Gp& target) {
+  x86::Assembler& a = e.a;
+  const x86::Gp tag = host::kTmp1;   // r9
+  const x86::Gp slot = host::kAddr;  // r8
+  const x86::Gp link = x86::r14;
+  asmjit::Label cache = a.newLabel(), stale = a.newLabel(), done = a.newLabel(), refresh = a.newLabel();
+  if (target.id() != tag.id()) a.mov(tag.r32(), target.r32());
+  e.profile_indirect_lookup();  // a predicted RET counts as a lookup that hit
+  if (e.meta.key.mode) {
+    a.mov(slot, imm(lookup_tag(0, e.meta.key.mode)));
+    a.or_(tag, slot);
+  }
+  const x86::Mem top = ctx_field(offsetof(DbtContext, rsb_top), 4);
+  const int32_t rsb = static_cast<int32_t>(offsetof(DbtContext, rsb));
+  a.mov(host::kTmp2.r32(), top);
+  a.mov(slot.r32(), host::kTmp2.r32());
+  a.sub(host::kTmp2.r32(), imm(1));
+  a.and_(host::kTmp2.r32(), imm(kReturnStackEntries - 1));
+  a.mov(top, host::kTmp2.r32());
+  a.shl(slot.r32(), 4);
+  a.cmp(tag, x86::ptr(host::kCtx, slot, 0, rsb + offsetof(ReturnStackEntry, tag), 8));
+  a.jne(cache);
+  a.mov(link, x86::ptr(host::kCtx, slot, 0, rsb + offsetof(ReturnStackEntry, link), 8));
+  a.mov(host::kTmp2, ctx_field(offsetof(DbtContext, ret_epoch), 8));
+  a.cmp(host::kTmp2, x86::ptr(link, offsetof(ReturnLink, epoch), 8));
+  a.jne(stale);
+  a.mov(slot, x86::ptr(link, offsetof(ReturnLink, code), 8));
+  a.add(ctx_field(offsetof(DbtContext, ret_predicted), 8), imm(1));
+  a.jmp(done);
+  a.bind(stale);
+  e.indirect_lookup(tag, true);
+  a.cmp(slot, ctx_field(offsetof(DbtContext, ib_miss_code), 8));
+  a.jne(refresh);
+  a.mov(ctx_field(offsetof(DbtContext, ret_link), 8), link);
+  a.jmp(done);
+  a.bind(refresh);
+  a.mov(x86::ptr(link, offsetof(ReturnLink, code), 8), slot);
+  a.mov(host::kTmp2, ctx_field(offsetof(DbtContext, ret_epoch), 8));
+  a.mov(x86::ptr(link, offsetof(ReturnLink, epoch), 8), host::kTmp2);
+  a.jmp(done);
+  a.bind(cache);
+  e.indirect_lookup(tag, true);
+  a.bind(done);
 }
 
 bool Emission::ret(unsigned k) {
@@ -128,8 +200,8 @@ bool Emission::ret(unsigned k) {
     a.cmp(target, imm(meta.key.cs_limit));
     a.ja(slow);  // #GP(0): the interpreter raises it, ESP untouched
   }
-  indirect_lookup(target);  // r8 = the target's code, or the ib_miss routine
-  need_rflags();            // the next block expects the guest flags in RFLAGS
+  predicted_return(*this, target);  // r8 = the target's code, or a miss routine
+  need_rflags();                     // the next block expects the guest flags in RFLAGS
   commit_stack_pointer(*this, size + release);
   a.jmp(host::kAddr);
   a.bind(resume);

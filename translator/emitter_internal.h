@@ -125,7 +125,10 @@ struct Emission {
   // Indirect-branch cache lookup for the guest EIP in `eip` (kept in r9d):
   // r8 := the target block's checked entry, or the ib_miss routine (which
   // leaves to the dispatcher). Clobbers the flags; the caller then jumps to r8.
-  void indirect_lookup(const x86::Gp& eip);
+  // `profile_counted`: the caller counted the lookup for --profile already
+  // (a RET, whose prediction may skip the cache).
+  void indirect_lookup(const x86::Gp& eip, bool profile_counted = false);
+  void profile_indirect_lookup();  // --profile: counts one lookup of this block (clobbers r11, flags)
   // A fallback site for instruction k, and the call that runs it (the
   // guest flags must be in RFLAGS at the call).
   FallbackSite* new_site(unsigned k, uint8_t site_flags);
@@ -219,6 +222,10 @@ x86::Gp host_register64(ZydisRegister r);
 // delta (SP only on a 16-bit stack). Neither touches the flags.
 void stack_offset(Emission& e, int32_t delta);
 void commit_stack_pointer(Emission& e, int32_t delta);
+// emit_stack.cpp: a near CALL's push onto the return-prediction ring
+// (dbt_context.h, ReturnStackEntry): the tag of `return_eip` and the block's
+// ReturnLink. Uses r9, r11; clobbers RFLAGS (the flags must be stashed).
+void push_return_prediction(Emission& e, uint32_t return_eip);
 
 inline x86::Mem ctx_field(size_t offset, uint32_t size) {
   return x86::ptr(host::kCtx, static_cast<int32_t>(offset), size);

@@ -189,6 +189,7 @@ std::string DbtStats::to_json() const {
     << ",\"chain_patches\":" << chain_patches << ",\"chain_unpatches\":" << chain_unpatches
     << ",\"unchained_exits\":" << unchained_exits
     << ",\"indirect_hits\":" << indirect_hits << ",\"indirect_misses\":" << indirect_misses
+    << ",\"return_predictions\":" << return_predictions
     << ",\"smc_invalidations\":" << smc_invalidations << ",\"flushes\":" << flushes
     << ",\"fallbacks\":" << fallbacks << ",\"interpreter_steps\":" << interpreter_steps
     << ",\"tlb_fills\":" << tlb_fills << ",\"tlb_fill_failures\":" << tlb_fill_failures

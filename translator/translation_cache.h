@@ -94,6 +94,17 @@ struct ExitStub {
   Block* chained_to = nullptr;
 };
 
+// The return-prediction link of a block that ends in a near CALL: the
+// checked entry of the block at its return address, valid while `epoch`
+// equals DbtContext::ret_epoch (dbt_context.h, ReturnStackEntry). Filled by
+// the RET that returns there (on an indirect-cache hit) or by the
+// dispatcher (after a miss). Generated code reads and writes it.
+struct ReturnLink {
+  const void* code = nullptr;
+  uint64_t epoch = 0;  // 0: never valid (the context's epoch starts at 1)
+};
+static_assert(offsetof(ReturnLink, code) == 0 && offsetof(ReturnLink, epoch) == 8);
+
 struct Block {
   BlockKey key;
   uint32_t eip = 0;             // guest EIP of the first instruction
@@ -114,6 +125,7 @@ struct Block {
   std::vector<uint8_t> guest_code;       // the guest bytes, for disassembly
   std::vector<std::unique_ptr<DecodedInsn>> decoded;  // of the Predecoded sites
   std::vector<uint32_t> insn_host_offset;  // per guest instruction, then the end of the body
+  ReturnLink return_link;                  // blocks ending in a near CALL (see ReturnLink)
   BlockProfile* profile = nullptr;         // --profile: its record (block_profiler.h)
   uint32_t profile_bytes = 0;              // --profile: host bytes of the counting code in it
 };
@@ -124,6 +136,7 @@ struct DbtStats {
   uint64_t blocks_translated = 0, guest_insns_translated = 0, host_bytes = 0;
   uint64_t chain_patches = 0, chain_unpatches = 0, unchained_exits = 0;
   uint64_t indirect_hits = 0, indirect_misses = 0;
+  uint64_t return_predictions = 0;  // RETs that went to their CALL's return link (not counted above)
   // Direct exits to another guest page, through the lookup cache.
   uint64_t cross_page_hits = 0, cross_page_misses = 0;
   uint64_t smc_invalidations = 0, flushes = 0;
