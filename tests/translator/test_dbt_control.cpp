@@ -76,7 +76,8 @@ TEST_F(Control, IndirectJumpsAndCallsFlat32) {
   EXPECT_EQ(dut.cpu.regs[EAX], 64u);
   const dbt::DbtStats& st = dbt->stats();
   EXPECT_LE(st.fallbacks, 1u);  // HLT
-  EXPECT_GT(st.indirect_hits, 100u);
+  EXPECT_GT(st.indirect_hits, 55u);        // the 64 indirect CALLs (RETs go through their prediction)
+  EXPECT_GT(st.return_predictions, 55u);   // the 64 RETs
 }
 
 TEST_F(Control, IndirectRealModeAndBeyondTheLimit) {

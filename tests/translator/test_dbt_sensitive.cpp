@@ -255,7 +255,7 @@ TEST_F(Sensitive, ChainedExitsAndIndirectHitsAreCounted) {
   run();
   expect_same();
   const dbt::DbtStats& st = dbt->stats();
-  EXPECT_GT(st.indirect_hits, 90u);
+  EXPECT_GT(st.indirect_hits + st.return_predictions, 90u);  // RETs: predicted, else the indirect cache
   EXPECT_GT(st.chained_exits, 90u);
 }
 
