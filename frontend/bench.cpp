@@ -414,7 +414,8 @@ TranslatorCounts counts_of(const json& translator) {
   c.lookups = u64(translator, "lookups");
   c.hits = u64(translator, "hits");
   c.misses = u64(translator, "misses");
-  c.indirect_hits = u64(translator, "indirect_hits");
+  // A predicted RET (return_predictions) is an indirect branch that found its target.
+  c.indirect_hits = u64(translator, "indirect_hits") + u64(translator, "return_predictions");
   c.indirect_misses = u64(translator, "indirect_misses");
   c.chained_exits = u64(translator, "chained_exits");
   c.unchained_exits = u64(translator, "unchained_exits");
