@@ -120,11 +120,11 @@ void Emission::profile_indirect_lookup() {
   meta.profile_bytes += static_cast<uint32_t>(a.offset() - start);
 }
 
-void Emission::indirect_lookup(const x86::Gp& eip, bool profile_counted) {
+void Emission::indirect_lookup(const x86::Gp& eip, bool from_return) {
   if (eip.id() != host::kTmp1.id()) a.mov(host::kTmp1.r32(), eip);
   const int32_t ib = static_cast<int32_t>(offsetof(DbtContext, ib));
   a.add(ctx_field(offsetof(DbtContext, ib_lookups), 8), imm(1));
-  if (!profile_counted) profile_indirect_lookup();
+  if (!from_return) profile_indirect_lookup();
   // r11 := indirect_index(eip) * sizeof(IndirectEntry)
   a.mov(host::kTmp2.r32(), host::kTmp1.r32());
   a.shr(host::kTmp2.r32(), 12);
@@ -133,7 +133,7 @@ void Emission::indirect_lookup(const x86::Gp& eip, bool profile_counted) {
   a.shl(host::kTmp2.r32(), 4);
   // r9 := the tag (this block's mode << 32 | EIP) the entry and the
   // target's checked entry compare.
-  if (meta.key.mode) {
+  if (meta.key.mode && !from_return) {
     a.mov(host::kAddr, imm(lookup_tag(0, meta.key.mode)));
     a.or_(host::kTmp1, host::kAddr);
   }

@@ -125,9 +125,9 @@ struct Emission {
   // Indirect-branch cache lookup for the guest EIP in `eip` (kept in r9d):
   // r8 := the target block's checked entry, or the ib_miss routine (which
   // leaves to the dispatcher). Clobbers the flags; the caller then jumps to r8.
-  // `profile_counted`: the caller counted the lookup for --profile already
-  // (a RET, whose prediction may skip the cache).
-  void indirect_lookup(const x86::Gp& eip, bool profile_counted = false);
+  // `from_return`: a RET's prediction path calls it with the whole tag
+  // (mode << 32 | EIP) in r9 already and the --profile lookup counted.
+  void indirect_lookup(const x86::Gp& eip, bool from_return = false);
   void profile_indirect_lookup();  // --profile: counts one lookup of this block (clobbers r11, flags)
   // A fallback site for instruction k, and the call that runs it (the
   // guest flags must be in RFLAGS at the call).
