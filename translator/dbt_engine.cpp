@@ -692,7 +692,9 @@ uint32_t DbtEngine::run_fallback(const FallbackSite& s) {
     ++st.fallbacks;
     if (s.flags & site_flag::kMemorySlowPath) ++st.memory_slow_paths;
     else ++st.fallbacks_by_mnemonic[s.mnemonic];
-    r = interp_.step();
+    // A fault the predecoded helper met is the instruction's: delivered
+    // without running it again (which would raise it a second time).
+    r = helper_fault_ ? interp_.fault_step(*std::exchange(helper_fault_, std::nullopt)) : interp_.step();
     ++clock_synced_;
     ++fallback_steps_;
     if (s.block->profile) ++s.block->profile->fallbacks;
@@ -788,11 +790,14 @@ bool DbtEngine::run_targeted(const FallbackSite& s) {
       if (!msr_write(interp_, cpu_.regs[ECX], (uint64_t(cpu_.regs[EDX]) << 32) | cpu_.regs[EAX])) return false;
       break;
     }
-    case TargetedHelper::Predecoded:
+    case TargetedHelper::Predecoded: {
       // The interpreter's handler on the block's decoded instruction; a
-      // fault is handed back with nothing changed, and step() delivers it.
+      // fault is handed back with nothing changed, and run_fallback
+      // delivers it (as step() would after running the instruction again).
       if (!predecoded_helper_ready(cpu_, *s.insn)) return false;
-      return !interp_.execute_one(*s.insn);  // commits EIP (a branch target for IRET, SYSENTER...)
+      helper_fault_ = interp_.execute_one(*s.insn);  // commits EIP (a branch target for IRET, SYSENTER...)
+      return !helper_fault_;
+    }
     default:
       return false;
   }

@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -202,8 +203,11 @@ class DbtEngine {
   void enter_indirect_epoch(const Block& b);
   uint32_t run_fallback(const FallbackSite& site);
   // Runs a site's targeted helper (IN/OUT/RDTSC/CPUID/RDMSR/WRMSR) on CpuState; false when it
-  // declines (the instruction would fault): Interpreter::step() runs it.
+  // declines (the instruction would fault): Interpreter::step() runs it,
+  // or, when the predecoded helper ran it and it faulted (helper_fault_),
+  // Interpreter::fault_step() delivers that fault.
   bool run_targeted(const FallbackSite& site);
+  std::optional<GuestFault> helper_fault_;
   uint32_t fill_tlb(uint32_t linear, uint32_t request);  // request: tlb_fill_request()
   void on_code_write(uint32_t pa, unsigned size);
   void profile_exit();  // --profile: classifies the exit of the last block run
