@@ -6,7 +6,9 @@
 ;    reports a write), INC with CR0.WP on a read-only page, CMOVcc with a
 ;    false condition (the source is read anyway), MOVZX, SETcc, XCHG,
 ;    BTS m,imm, DIV m, PUSH m (the operand read first), JMP/CALL m,
-;    MOVS/CMPS/STOS/LODS on either operand, a region whose PDE is not
+;    MOVS/CMPS/STOS/LODS on either operand, REP STOS/MOVS/SCAS on the first
+;    element (nothing done) and on a later page (the iterations before it
+;    kept), a region whose PDE is not
 ;    present, a read-only 4 MiB page, and instruction fetches (JMP, and a
 ;    CALL whose push completed before the target's fetch faulted).
 ;  - CPL3: PUSH r/imm, CALL rel/m, RET, POP, LEAVE with the stack on a
@@ -173,6 +175,38 @@ supervisor_forms:
 .lods:  lodsd
         PF_AT 0, PG(0)+0xA0, .lods, "LODSD not present"
         CHECK eax, MARK, "LODSD: EAX unchanged"
+
+        ; REP strings: a fault on the first element changes nothing; one
+        ; on a later page keeps the iterations done before it
+        mov ecx, 5
+        mov edi, PG(0)+0xC0
+        TRY
+.rstos: rep stosd
+        PF_AT 2, PG(0)+0xC0, .rstos, "REP STOSD not present"
+        CHECK ecx, 5, "REP STOSD: ECX unchanged"
+        CHECK edi, PG(0)+0xC0, "REP STOSD: EDI unchanged"
+        mov esi, PG(0)+0xD0
+        mov edi, PG(1)+0xD0
+        TRY
+.rmovs: rep movsd
+        PF_AT 0, PG(0)+0xD0, .rmovs, "REP MOVSD source not present"
+        xchg esi, edi
+        TRY
+.rmovd: rep movsd
+        PF_AT 2, PG(0)+0xD0, .rmovd, "REP MOVSD destination not present"
+        CHECK esi, PG(1)+0xD0, "REP MOVSD (destination): ESI unchanged"
+        mov edi, PG(0)+0xE0
+        TRY
+.rscas: repne scasb
+        PF_AT 0, PG(0)+0xE0, .rscas, "REPNE SCASB not present"
+        CHECK ecx, 5, "REPNE SCASB: ECX unchanged"
+        mov edi, PG(2)-8                ; PG(1)'s last two dwords, then PG(2) (read-only)
+        TRY
+.rcross: rep stosd
+        PF_AT 3, PG(2), .rcross, "REP STOSD into a read-only page"
+        CHECK ecx, 3, "REP STOSD into a read-only page: two iterations done"
+        CHECK edi, PG(2), "REP STOSD into a read-only page: EDI at the fault"
+        CHECK [PG(1)+0xFF8], MARK, "REP STOSD into a read-only page: the first store"
 
         ; paging structures: no page table, and a read-only 4 MiB page
         TRY

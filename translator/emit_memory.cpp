@@ -116,8 +116,14 @@ asmjit::Label Emission::guarded_access(unsigned k, SegReg seg, unsigned size, Tl
   a.jne(miss);
   a.add(host::kAddr, x86::ptr(host::kCtx, host::kTmp1, 0, tlb + offsetof(TlbEntry, addend), 8));
 
-  const uint8_t exact = fill_fault_is_exact(plan.insns[k].how) ? site_flag::kFillFaultExact : 0;
-  FallbackSite* site = new_site(k, site_flag::kMemorySlowPath | exact);
+  // A REP string site looks up the first byte of the first element only:
+  // its fault is that element's when the segment check covers the element
+  // too (a flat segment has nothing to check).
+  const InsnPlan& ip = plan.insns[k];
+  const bool exact = fill_fault_is_exact(ip.how) &&
+                     (ip.how != Lowering::RepString || flat_segment || size == ip.mem_size);
+  const uint8_t exact_flag = exact ? site_flag::kFillFaultExact : 0;
+  FallbackSite* site = new_site(k, site_flag::kMemorySlowPath | exact_flag);
   const uint32_t request = tlb_fill_request(tlb_kind, priv, size);
   cold.push_back([this, slow, miss, retry, resume, site, request] {
     a.bind(miss);

@@ -464,9 +464,16 @@ InsnPlan plan_instruction(const GuestInsn& gi, const PlanContext& pc) {
 //    StringOp: the operand read (PUSH m, JMP/CALL m, MOVS/CMPS source)
 //    comes before the stack or destination access in both; CALL checks its
 //    target against the CS limit before the push in both, RET after the read.
+//  - RepString (REP MOVS/STOS, REPE/REPNE SCAS): a zero count skips every
+//    access in both; otherwise the block looks up the first byte of the
+//    first element at ESI (MOVS), then, once the source chunk is known to
+//    lie on that page, the first byte at EDI: the accesses the
+//    interpreter's first iteration makes first, on the same pages
+//    (emit_memory.cpp keeps a segment with a limit to check out unless the
+//    looked-up size is the element's).
 // Not exact: PUSHA (the interpreter checks the highest slot first, the
-// block one access at the lowest), POPA, REP strings (chunks) and the
-// sensitive rewrites (IOPL and mode checks first): they re-run.
+// block one access at the lowest), POPA, and the sensitive rewrites (IOPL
+// and mode checks first): they re-run.
 bool fill_fault_is_exact(Lowering how) {
   switch (how) {
     case Lowering::Native:
@@ -480,6 +487,7 @@ bool fill_fault_is_exact(Lowering how) {
     case Lowering::Leave:
     case Lowering::JumpIndirect:
     case Lowering::StringOp:
+    case Lowering::RepString:
       return true;
     default:
       return false;
