@@ -1,7 +1,10 @@
 // Guest faults. Inside the interpreter a fault unwinds the current
 // instruction as a C++ exception (GuestFault) caught by the step loop, which
 // then delivers it through the IDT/IVT. Nothing throws through translated
-// code: translator helpers catch at their boundary and return data.
+// code: translator helpers catch at their boundary and return data. The hot
+// page-fault paths (instruction fetch, the translator's TLB fill) do not
+// throw at all: Mmu::try_translate returns the fault as data and
+// Interpreter::fault_step delivers it.
 #pragma once
 #include <cstdint>
 
