@@ -15,42 +15,34 @@ import argparse
 import random
 
 
+# The body operations, one template each: (rng, index, k, d, d2, imm) -> lines.
+# d and d2 are dwords of the 256-byte data block at [esi], imm a 31-bit
+# immediate; a template draws any further values it needs from rng itself.
+OPERATIONS = [
+    lambda rng, i, k, d, d2, imm: [f"add eax, {imm:#x}"],
+    lambda rng, i, k, d, d2, imm: [f"xor eax, [esi+{d}]"],
+    lambda rng, i, k, d, d2, imm: [f"add [esi+{d}], eax"],
+    lambda rng, i, k, d, d2, imm: [f"rol eax, {rng.randrange(1, 32)}"],
+    lambda rng, i, k, d, d2, imm: [f"lea ebx, [ebx+eax*{rng.choice([1, 2, 4, 8])}+{rng.randrange(1, 128)}]"],
+    lambda rng, i, k, d, d2, imm: ["sub eax, ebx"],
+    lambda rng, i, k, d, d2, imm: [f"mov edx, [esi+{d}]", "add edx, eax", f"mov [esi+{d2}], edx"],
+    lambda rng, i, k, d, d2, imm: [f"imul ebx, ebx, {rng.randrange(3, 1 << 15) | 1}"],
+    lambda rng, i, k, d, d2, imm: [f"test eax, {1 << rng.randrange(32):#x}", f"jz .s{i}_{k}",
+                                   f"add ebx, {imm:#x}", f"xor [esi+{d}], ebx", f".s{i}_{k}:"],
+    lambda rng, i, k, d, d2, imm: ["xor ebx, eax", f"ror ebx, {rng.randrange(1, 32)}"],
+]
+
+
 def function(rng, index, ops, repeat):
-    lines = [f"bc_f{index}:", f"        mov ecx, {repeat}", f".r{index}:"]
+    body = [f"mov ecx, {repeat}", f".r{index}:"]
     for k in range(ops):
-        d = rng.randrange(0, 64) * 4         # a dword of the 256-byte data block at [esi]
+        d = rng.randrange(0, 64) * 4
         d2 = rng.randrange(0, 64) * 4
         imm = rng.randrange(1, 1 << 31)
-        choice = rng.randrange(10)
-        if choice == 0:
-            lines.append(f"        add eax, {imm:#x}")
-        elif choice == 1:
-            lines.append(f"        xor eax, [esi+{d}]")
-        elif choice == 2:
-            lines.append(f"        add [esi+{d}], eax")
-        elif choice == 3:
-            lines.append(f"        rol eax, {rng.randrange(1, 32)}")
-        elif choice == 4:
-            lines.append(f"        lea ebx, [ebx+eax*{rng.choice([1, 2, 4, 8])}+{rng.randrange(1, 128)}]")
-        elif choice == 5:
-            lines.append(f"        sub eax, ebx")
-        elif choice == 6:
-            lines.append(f"        mov edx, [esi+{d}]")
-            lines.append(f"        add edx, eax")
-            lines.append(f"        mov [esi+{d2}], edx")
-        elif choice == 7:
-            lines.append(f"        imul ebx, ebx, {rng.randrange(3, 1 << 15) | 1}")
-        elif choice == 8:
-            lines.append(f"        test eax, {1 << rng.randrange(32):#x}")
-            lines.append(f"        jz .s{index}_{k}")
-            lines.append(f"        add ebx, {imm:#x}")
-            lines.append(f"        xor [esi+{d}], ebx")
-            lines.append(f".s{index}_{k}:")
-        else:
-            lines.append(f"        xor ebx, eax")
-            lines.append(f"        ror ebx, {rng.randrange(1, 32)}")
-    lines += [f"        dec ecx", f"        jnz .r{index}", f"        ret", ""]
-    return lines
+        body += OPERATIONS[rng.randrange(len(OPERATIONS))](rng, index, k, d, d2, imm)
+    body += ["dec ecx", f"jnz .r{index}", "ret"]
+    # Labels (".x:") start the line; instructions are indented.
+    return [f"bc_f{index}:"] + [l if l.endswith(":") else "        " + l for l in body] + [""]
 
 
 def main():
