@@ -4,6 +4,8 @@
 // AML is written out by hand: \_S5 (SLP_TYP 0, soft off) and the PCI root
 // bridge \_SB.PCI0 (PNP0A03, bus 0, with its _CRS windows), without which a
 // kernel that uses ACPI would not scan PCI. No MADT: the machine has only the 8259 PICs.
+#include <bit>
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -14,6 +16,74 @@ namespace popek {
 
 namespace {
 
+using Bytes = std::vector<uint8_t>;
+
+void append(Bytes& to, const Bytes& from) { to.insert(to.end(), from.begin(), from.end()); }
+// Little-endian, as every ACPI field is.
+void put_le(Bytes& b, uint64_t v, unsigned size) {
+  for (unsigned i = 0; i < size; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+// The fixed-layout tables are packed structs copied byte for byte (the host
+// is little-endian x86-64, as ACPI is).
+static_assert(std::endian::native == std::endian::little);
+
+// RSDP, ACPI 1.0 (5.2.4): 20 bytes.
+struct [[gnu::packed]] Rsdp10 {
+  char signature[8];
+  uint8_t checksum;
+  char oem_id[6];
+  uint8_t revision;  // 0: ACPI 1.0
+  uint32_t rsdt_address;
+};
+static_assert(sizeof(Rsdp10) == 20);
+
+// The header every system description table starts with (5.2.5): 36 bytes.
+struct [[gnu::packed]] SdtHeader {
+  char signature[4];
+  uint32_t length;
+  uint8_t revision;
+  uint8_t checksum;
+  char oem_id[6];
+  char oem_table_id[8];
+  uint32_t oem_revision;
+  char creator_id[4];
+  uint32_t creator_revision;
+};
+static_assert(sizeof(SdtHeader) == 36);
+
+// FACS, ACPI 1.0 (5.2.6): 64 bytes, 64-byte aligned. All zero but its
+// signature and length: no waking vector, no global lock.
+struct [[gnu::packed]] Facs10 {
+  char signature[4];
+  uint32_t length;
+  uint32_t hardware_signature;
+  uint32_t firmware_waking_vector;
+  uint32_t global_lock;
+  uint32_t flags;
+  uint8_t reserved[40];
+};
+static_assert(sizeof(Facs10) == 64);
+
+// FADT body after its header, ACPI 1.0 (5.2.5): 116 bytes in all.
+struct [[gnu::packed]] Fadt10Body {
+  uint32_t firmware_ctrl;
+  uint32_t dsdt;
+  uint8_t int_model;  // 0: dual PIC
+  uint8_t reserved1;  // preferred PM profile in later revisions
+  uint16_t sci_int;
+  uint32_t smi_cmd;   // 0: ACPI mode is always on
+  uint8_t acpi_enable, acpi_disable, s4bios_req, pstate_cnt;
+  uint32_t pm1a_evt_blk, pm1b_evt_blk, pm1a_cnt_blk, pm1b_cnt_blk, pm2_cnt_blk, pm_tmr_blk, gpe0_blk, gpe1_blk;
+  uint8_t pm1_evt_len, pm1_cnt_len, pm2_cnt_len, pm_tmr_len, gpe0_blk_len, gpe1_blk_len, gpe1_base, cst_cnt;
+  uint16_t p_lvl2_lat, p_lvl3_lat, flush_size, flush_stride;
+  uint8_t duty_offset, duty_width, day_alrm, mon_alrm, century;
+  uint16_t iapc_boot_arch;  // reserved in 1.0
+  uint8_t reserved2;
+  uint32_t flags;
+};
+static_assert(sizeof(SdtHeader) + sizeof(Fadt10Body) == 116);
+
 class TableWriter {
  public:
   explicit TableWriter(uint32_t base) : base_(base) {}
@@ -21,15 +91,16 @@ class TableWriter {
   void align(unsigned a) {
     while (bytes_.size() % a) bytes_.push_back(0);
   }
-  void put(uint64_t v, unsigned size) {
-    for (unsigned i = 0; i < size; ++i) bytes_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  void put(uint64_t v, unsigned size) { put_le(bytes_, v, size); }
+  void put_bytes(const Bytes& b) { append(bytes_, b); }
+  template <typename T>
+  void put_struct(const T& t) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&t);
+    bytes_.insert(bytes_.end(), p, p + sizeof t);
   }
-  void put_str(const char* s, size_t n) {
-    for (size_t i = 0; i < n; ++i) bytes_.push_back(static_cast<uint8_t>(s[i]));
-  }
-  void put_bytes(const std::vector<uint8_t>& b) { bytes_.insert(bytes_.end(), b.begin(), b.end()); }
-  void set(uint32_t addr, uint64_t v, unsigned size) {
-    for (unsigned i = 0; i < size; ++i) bytes_[addr - base_ + i] = static_cast<uint8_t>(v >> (8 * i));
+  template <typename T>
+  void set_struct(uint32_t addr, const T& t) {
+    std::memcpy(&bytes_[addr - base_], &t, sizeof t);
   }
   // Sets the byte at `checksum_at` so that [start, start+len) sums to 0.
   void checksum(uint32_t start, uint32_t len, uint32_t checksum_at) {
@@ -38,37 +109,35 @@ class TableWriter {
     for (uint32_t i = 0; i < len; ++i) sum = static_cast<uint8_t>(sum + bytes_[start - base_ + i]);
     bytes_[checksum_at - base_] = static_cast<uint8_t>(-sum);
   }
-  // Standard 36-byte header; returns the table's address (length and checksum set by end_table).
-  uint32_t begin_table(const char sig[4], uint8_t revision) {
+  // A table's header, 16-byte aligned; returns the table's address (length
+  // and checksum are set by end_table).
+  uint32_t begin_table(const char (&sig)[5], uint8_t revision) {
     align(16);
     const uint32_t at = here();
-    put_str(sig, 4);
-    put(0, 4);  // length
-    put(revision, 1);
-    put(0, 1);  // checksum
-    put_str("POPEK ", 6);
-    put_str("POPEKPC ", 8);
-    put(1, 4);  // OEM revision
-    put_str("POPK", 4);
-    put(1, 4);  // creator revision
+    SdtHeader h{};
+    std::memcpy(h.signature, sig, 4);
+    h.revision = revision;
+    std::memcpy(h.oem_id, "POPEK ", 6);
+    std::memcpy(h.oem_table_id, "POPEKPC ", 8);
+    h.oem_revision = 1;
+    std::memcpy(h.creator_id, "POPK", 4);
+    h.creator_revision = 1;
+    put_struct(h);
     return at;
   }
   void end_table(uint32_t at) {
     const uint32_t len = here() - at;
-    set(at + 4, len, 4);
-    checksum(at, len, at + 9);
+    std::memcpy(&bytes_[at - base_ + offsetof(SdtHeader, length)], &len, 4);
+    checksum(at, len, at + offsetof(SdtHeader, checksum));
   }
-  std::vector<uint8_t>& bytes() { return bytes_; }
+  Bytes& bytes() { return bytes_; }
 
  private:
   uint32_t base_;
-  std::vector<uint8_t> bytes_;
+  Bytes bytes_;
 };
 
 // ---- AML, by hand (ACPI 1.0 encoding) ----
-using Bytes = std::vector<uint8_t>;
-
-void append(Bytes& to, const Bytes& from) { to.insert(to.end(), from.begin(), from.end()); }
 
 // `body` prefixed with its PkgLength, which counts its own bytes.
 Bytes with_pkglength(const Bytes& body) {
@@ -95,41 +164,25 @@ Bytes aml_byte(uint8_t v) { return v == 0 ? Bytes{0x00} : Bytes{0x0a, v}; }
 Bytes aml_dword(uint32_t v) {
   return {0x0c, uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
 }
+// An opcode whose operands are `head` then `tail`, all counted by one PkgLength.
+Bytes aml_pkg_op(Bytes opcode, Bytes head, const Bytes& tail) {
+  append(head, tail);
+  append(opcode, with_pkglength(head));
+  return opcode;
+}
 Bytes aml_package(const std::vector<Bytes>& elements) {
-  Bytes body{static_cast<uint8_t>(elements.size())};
+  Bytes body;
   for (const Bytes& e : elements) append(body, e);
-  Bytes out{0x12};
-  append(out, with_pkglength(body));
-  return out;
+  return aml_pkg_op({0x12}, {static_cast<uint8_t>(elements.size())}, body);
 }
 Bytes aml_buffer(const Bytes& data) {
-  Bytes body;
-  if (data.size() < 0x100) body = {0x0a, static_cast<uint8_t>(data.size())};
-  else body = {0x0b, static_cast<uint8_t>(data.size()), static_cast<uint8_t>(data.size() >> 8)};
-  append(body, data);
-  Bytes out{0x11};
-  append(out, with_pkglength(body));
-  return out;
+  const uint16_t n = static_cast<uint16_t>(data.size());
+  return aml_pkg_op({0x11}, n < 0x100 ? Bytes{0x0a, uint8_t(n)} : Bytes{0x0b, uint8_t(n), uint8_t(n >> 8)}, data);
 }
-Bytes aml_scope(const Bytes& path, const Bytes& terms) {
-  Bytes body = path;
-  append(body, terms);
-  Bytes out{0x10};
-  append(out, with_pkglength(body));
-  return out;
-}
-Bytes aml_device(const char* seg, const Bytes& terms) {
-  Bytes body = name_seg(seg);
-  append(body, terms);
-  Bytes out{0x5b, 0x82};
-  append(out, with_pkglength(body));
-  return out;
-}
+Bytes aml_scope(const Bytes& path, const Bytes& terms) { return aml_pkg_op({0x10}, path, terms); }
+Bytes aml_device(const char* seg, const Bytes& terms) { return aml_pkg_op({0x5b, 0x82}, name_seg(seg), terms); }
 
-// Resource descriptors (ACPI 6.4.3): little-endian fields.
-void put_le(Bytes& b, uint64_t v, unsigned size) {
-  for (unsigned i = 0; i < size; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
+// Resource descriptors (ACPI 6.4.3).
 // Word address space descriptor, a producer with fixed min and max.
 Bytes word_space(uint8_t resource_type, uint8_t type_flags, uint16_t min, uint16_t max) {
   Bytes d{0x88, 0x0d, 0x00, resource_type, 0x0c, type_flags};
@@ -186,15 +239,10 @@ Bytes dsdt_aml(uint32_t ram_size) {
 
 std::vector<uint8_t> build_acpi_tables(uint32_t base, uint32_t ram_size, uint32_t& rsdp_addr) {
   TableWriter w(base);
-  // RSDP (ACPI 1.0, 20 bytes), first so that it sits on a 16-byte boundary
-  // in the BIOS area the kernel scans.
+  // RSDP first, so that it sits on a 16-byte boundary in the BIOS area the
+  // kernel scans; it is written last, once the RSDT's address is known.
   rsdp_addr = w.here();
-  w.put_str("RSD PTR ", 8);
-  w.put(0, 1);  // checksum
-  w.put_str("POPEK ", 6);
-  w.put(0, 1);  // revision 0: ACPI 1.0
-  const uint32_t rsdt_ptr_at = w.here();
-  w.put(0, 4);
+  w.put_struct(Rsdp10{});
 
   const uint32_t dsdt = w.begin_table("DSDT", 1);
   w.put_bytes(dsdt_aml(ram_size));
@@ -202,62 +250,40 @@ std::vector<uint8_t> build_acpi_tables(uint32_t base, uint32_t ram_size, uint32_
 
   w.align(64);
   const uint32_t facs = w.here();
-  w.put_str("FACS", 4);
-  w.put(64, 4);  // length
-  w.put(0, 4);   // hardware signature
-  w.put(0, 4);   // firmware waking vector
-  w.put(0, 4);   // global lock
-  w.put(0, 4);   // flags
-  for (int i = 0; i < 40; ++i) w.put(0, 1);
+  Facs10 facs_table{};
+  std::memcpy(facs_table.signature, "FACS", 4);
+  facs_table.length = sizeof facs_table;
+  w.put_struct(facs_table);
 
   const uint32_t fadt = w.begin_table("FACP", 1);
-  w.put(facs, 4);                 // FIRMWARE_CTRL
-  w.put(dsdt, 4);                 // DSDT
-  w.put(0, 1);                    // INT_MODEL (1.0): dual PIC
-  w.put(0, 1);                    // reserved / preferred PM profile
-  w.put(9, 2);                    // SCI_INT: IRQ 9, as on the PIIX4
-  w.put(0, 4);                    // SMI_CMD 0: ACPI mode is always on
-  w.put(0, 1);                    // ACPI_ENABLE
-  w.put(0, 1);                    // ACPI_DISABLE
-  w.put(0, 1);                    // S4BIOS_REQ
-  w.put(0, 1);                    // PSTATE_CNT
-  w.put(AcpiPm::kPm1aEvt, 4);     // PM1a_EVT_BLK
-  w.put(0, 4);                    // PM1b_EVT_BLK
-  w.put(AcpiPm::kPm1aCnt, 4);     // PM1a_CNT_BLK
-  w.put(0, 4);                    // PM1b_CNT_BLK
-  w.put(0, 4);                    // PM2_CNT_BLK
-  w.put(AcpiPm::kPmTmr, 4);       // PM_TMR_BLK
-  w.put(0, 4);                    // GPE0_BLK
-  w.put(0, 4);                    // GPE1_BLK
-  w.put(4, 1);                    // PM1_EVT_LEN
-  w.put(2, 1);                    // PM1_CNT_LEN
-  w.put(0, 1);                    // PM2_CNT_LEN
-  w.put(4, 1);                    // PM_TMR_LEN
-  w.put(0, 1);                    // GPE0_BLK_LEN
-  w.put(0, 1);                    // GPE1_BLK_LEN
-  w.put(0, 1);                    // GPE1_BASE
-  w.put(0, 1);                    // CST_CNT
-  w.put(101, 2);                  // P_LVL2_LAT > 100: no C2
-  w.put(1001, 2);                 // P_LVL3_LAT > 1000: no C3
-  w.put(0, 2);                    // FLUSH_SIZE
-  w.put(0, 2);                    // FLUSH_STRIDE
-  w.put(0, 1);                    // DUTY_OFFSET
-  w.put(0, 1);                    // DUTY_WIDTH
-  w.put(0, 1);                    // DAY_ALRM
-  w.put(0, 1);                    // MON_ALRM
-  w.put(0x32, 1);                 // CENTURY: CMOS register 0x32
-  w.put(0, 2);                    // IAPC_BOOT_ARCH (reserved in 1.0)
-  w.put(0, 1);                    // reserved
-  // Flags: WBINVD, PROC_C1, PWR_BUTTON and SLP_BUTTON (no fixed-feature buttons).
-  w.put((1u << 0) | (1u << 2) | (1u << 4) | (1u << 5), 4);
+  Fadt10Body f{};
+  f.firmware_ctrl = facs;
+  f.dsdt = dsdt;
+  f.sci_int = 9;  // IRQ 9, as on the PIIX4
+  f.pm1a_evt_blk = AcpiPm::kPm1aEvt;
+  f.pm1a_cnt_blk = AcpiPm::kPm1aCnt;
+  f.pm_tmr_blk = AcpiPm::kPmTmr;
+  f.pm1_evt_len = 4;
+  f.pm1_cnt_len = 2;
+  f.pm_tmr_len = 4;
+  f.p_lvl2_lat = 101;   // > 100: no C2
+  f.p_lvl3_lat = 1001;  // > 1000: no C3
+  f.century = 0x32;     // CMOS register 0x32
+  // WBINVD, PROC_C1, PWR_BUTTON and SLP_BUTTON (no fixed-feature buttons).
+  f.flags = (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5);
+  w.put_struct(f);
   w.end_table(fadt);
 
   const uint32_t rsdt = w.begin_table("RSDT", 1);
   w.put(fadt, 4);
   w.end_table(rsdt);
 
-  w.set(rsdt_ptr_at, rsdt, 4);
-  w.checksum(rsdp_addr, 20, rsdp_addr + 8);
+  Rsdp10 rsdp{};
+  std::memcpy(rsdp.signature, "RSD PTR ", 8);
+  std::memcpy(rsdp.oem_id, "POPEK ", 6);
+  rsdp.rsdt_address = rsdt;
+  w.set_struct(rsdp_addr, rsdp);
+  w.checksum(rsdp_addr, sizeof rsdp, rsdp_addr + offsetof(Rsdp10, checksum));
   return std::move(w.bytes());
 }
 
