@@ -29,6 +29,7 @@
 #include "frontend/options.h"
 #include "frontend/profile_report.h"
 #include "frontend/report.h"
+#include "frontend/text_table.h"
 #include "popek_build_info.h"
 #include "translator/code_region.h"
 
@@ -553,32 +554,8 @@ std::string fmt_pct(const json& summary, const char* key) {
   return buf;
 }
 
-std::string pad(const std::string& s, size_t w, bool left = false) {
-  // Width in characters: "±" is two bytes in UTF-8.
-  size_t chars = 0;
-  for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
-  if (chars >= w) return s;
-  return left ? s + std::string(w - chars, ' ') : std::string(w - chars, ' ') + s;
-}
-
-size_t chars(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
-void print_rows(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows, std::FILE* out) {
-  std::vector<size_t> width(head.size());
-  for (size_t i = 0; i < head.size(); ++i) {
-    width[i] = chars(head[i]);
-    for (const auto& r : rows) width[i] = std::max(width[i], chars(r[i]));
-  }
-  auto print_row = [&](const std::vector<std::string>& r) {
-    for (size_t i = 0; i < r.size(); ++i) std::fprintf(out, "%s%s", i ? "  " : "", pad(r[i], width[i], i == 0).c_str());
-    std::fprintf(out, "\n");
-  };
-  print_row(head);
-  for (const auto& r : rows) print_row(r);
+void print_rows(const TextRow& head, const std::vector<TextRow>& rows, std::FILE* out) {
+  std::fputs(format_text_table(head, rows, {0}).c_str(), out);
 }
 
 void print_failures(const json& runs, const std::string& what, std::FILE* out) {

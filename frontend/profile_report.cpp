@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "frontend/svg.h"
+#include "frontend/text_table.h"
 
 namespace popek::profile {
 
@@ -166,24 +167,7 @@ std::string to_text(const json& p, bool disassembly) {
     r.push_back(history(b));
     rows.push_back(r);
   }
-  std::vector<size_t> w(head.size());
-  for (size_t i = 0; i < head.size(); ++i) {
-    w[i] = head[i].size();
-    for (const auto& r : rows) w[i] = std::max(w[i], r[i].size());
-  }
-  auto line = [&](const std::vector<std::string>& r) {
-    std::string l;
-    for (size_t i = 0; i < r.size(); ++i) {
-      std::string cell = r[i];
-      const bool left = i == 1 || i + 1 == r.size();
-      std::string padding(w[i] - cell.size(), ' ');
-      l += (i ? "  " : "") + (left ? cell + padding : padding + cell);
-    }
-    while (!l.empty() && l.back() == ' ') l.pop_back();
-    o << l << "\n";
-  };
-  line(head);
-  for (const auto& r : rows) line(r);
+  o << format_text_table(head, rows, {1, head.size() - 1});
   o << "(exec%: of all block executions; time%: of all samples, in the block's code and in helpers it called; "
        "B/gbyte, B/insn: host bytes per guest byte and per guest instruction, without the profile counters; exits: how the block was left)\n";
   if (!disassembly) return o.str();
