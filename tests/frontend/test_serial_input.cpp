@@ -110,7 +110,40 @@ TEST_F(SerialInputTest, EndOfFileStopsPollingAfterTheLastByte) {
   EXPECT_EQ(clock.next_deadline(), VirtualClock::kNever);  // nothing left to wake a halted guest
 }
 
-TEST(TerminalRawModeTest, NotATerminalIsLeftAlone) {
+// A pseudo-terminal whose slave side the tests put in raw mode; `before_` is
+// its settings at the start.
+class TerminalRawModeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    master_ = ::posix_openpt(O_RDWR | O_NOCTTY);
+    ASSERT_GE(master_, 0);
+    ASSERT_EQ(::grantpt(master_), 0);
+    ASSERT_EQ(::unlockpt(master_), 0);
+    slave_ = ::open(::ptsname(master_), O_RDWR | O_NOCTTY);
+    ASSERT_GE(slave_, 0);
+    ASSERT_EQ(::tcgetattr(slave_, &before_), 0);
+  }
+  void TearDown() override {
+    if (slave_ >= 0) ::close(slave_);
+    if (master_ >= 0) ::close(master_);
+  }
+  termios settings() const {
+    termios t{};
+    EXPECT_EQ(::tcgetattr(slave_, &t), 0);
+    return t;
+  }
+  void expect_restored() const {
+    const termios after = settings();
+    EXPECT_EQ(after.c_lflag, before_.c_lflag);
+    EXPECT_EQ(after.c_iflag, before_.c_iflag);
+    EXPECT_EQ(after.c_cflag, before_.c_cflag);
+  }
+  int master_ = -1;
+  int slave_ = -1;
+  termios before_{};
+};
+
+TEST_F(TerminalRawModeTest, NotATerminalIsLeftAlone) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   TerminalRawMode raw(fds[0]);
@@ -119,51 +152,28 @@ TEST(TerminalRawModeTest, NotATerminalIsLeftAlone) {
   ::close(fds[1]);
 }
 
-TEST(TerminalRawModeTest, RawWhileAliveAndRestoredAfter) {
-  const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
-  ASSERT_GE(master, 0);
-  ASSERT_EQ(::grantpt(master), 0);
-  ASSERT_EQ(::unlockpt(master), 0);
-  const int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
-  ASSERT_GE(slave, 0);
-  termios before{};
-  ASSERT_EQ(::tcgetattr(slave, &before), 0);
-  ASSERT_TRUE(before.c_lflag & ICANON);
+TEST_F(TerminalRawModeTest, RawWhileAliveAndRestoredAfter) {
+  ASSERT_TRUE(before_.c_lflag & ICANON);
   {
-    TerminalRawMode raw(slave);
+    TerminalRawMode raw(slave_);
     EXPECT_TRUE(raw.active());
-    termios now{};
-    ASSERT_EQ(::tcgetattr(slave, &now), 0);
+    const termios now = settings();
     EXPECT_FALSE(now.c_lflag & (ICANON | ECHO));
     EXPECT_FALSE(now.c_iflag & ICRNL);  // Enter reaches the guest as CR
     EXPECT_TRUE(now.c_lflag & ISIG);    // Ctrl-C still ends popek
     EXPECT_TRUE(now.c_oflag & OPOST);
     EXPECT_EQ(now.c_cflag & CSIZE, static_cast<tcflag_t>(CS8));
   }
-  termios after{};
-  ASSERT_EQ(::tcgetattr(slave, &after), 0);
-  EXPECT_EQ(after.c_lflag, before.c_lflag);
-  EXPECT_EQ(after.c_iflag, before.c_iflag);
-  EXPECT_EQ(after.c_cflag, before.c_cflag);
-  ::close(slave);
-  ::close(master);
+  expect_restored();
 }
 
-TEST(TerminalRawModeTest, RestoredWhenASignalEndsTheProcess) {
-  const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
-  ASSERT_GE(master, 0);
-  ASSERT_EQ(::grantpt(master), 0);
-  ASSERT_EQ(::unlockpt(master), 0);
-  const int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
-  ASSERT_GE(slave, 0);
-  termios before{};
-  ASSERT_EQ(::tcgetattr(slave, &before), 0);
+TEST_F(TerminalRawModeTest, RestoredWhenASignalEndsTheProcess) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    TerminalRawMode raw(slave);
+    TerminalRawMode raw(slave_);
     termios now{};
-    ::tcgetattr(slave, &now);
+    ::tcgetattr(slave_, &now);
     if (!raw.active() || (now.c_lflag & ICANON)) ::_exit(10);
     ::kill(::getpid(), SIGTERM);  // the handler restores the terminal, then SIGTERM kills
     ::_exit(11);
@@ -172,12 +182,7 @@ TEST(TerminalRawModeTest, RestoredWhenASignalEndsTheProcess) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status);
   EXPECT_EQ(WTERMSIG(status), SIGTERM);
-  termios after{};
-  ASSERT_EQ(::tcgetattr(slave, &after), 0);
-  EXPECT_EQ(after.c_lflag, before.c_lflag);
-  EXPECT_EQ(after.c_iflag, before.c_iflag);
-  ::close(slave);
-  ::close(master);
+  expect_restored();
 }
 
 }  // namespace
