@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include "tests/test_temp_dir.h"
+
 namespace {
 
 struct Result {
@@ -22,7 +24,7 @@ std::string slurp(const std::string& path) {
 
 // Runs `popek ARGS` through the shell, capturing stdout, stderr and status.
 Result popek(const std::string& args, const std::string& tag) {
-  std::string base = ::testing::TempDir() + "bench_cli_" + tag;
+  std::string base = popek::test::process_temp_dir() + "bench_cli_" + tag;
   std::string cmd = std::string("'") + POPEK_EXE + "' " + args + " >" + base + ".out 2>" + base + ".err";
   int raw = std::system(cmd.c_str());
   Result r;
@@ -35,7 +37,7 @@ Result popek(const std::string& args, const std::string& tag) {
 const std::string kRoms = std::string("--rom-dir '") + POPEK_TEST_BENCH_ROMS + "'";
 
 TEST(BenchCli, QuickRunWritesTheReport) {
-  std::string json_path = ::testing::TempDir() + "bench_cli_report.json";
+  std::string json_path = popek::test::process_temp_dir() + "bench_cli_report.json";
   Result r = popek("bench --quick --runs 1 --workloads int_mix,calls_indirect --engines dbt,interp --json " +
                        json_path + " " + kRoms,
                    "quick");
@@ -129,7 +131,7 @@ TEST(BenchCli, BadInputIsOneLineAndStatus2) {
 TEST(BenchCli, FailedRunIsReportedWithoutATime) {
   // A ROM that does not pass: a copy of int_mix_quick whose expected
   // checksum (parameter block) is wrong, so the ROM prints FAIL.
-  std::string dir = ::testing::TempDir() + "bench_cli_badrom";
+  std::string dir = popek::test::process_temp_dir() + "bench_cli_badrom";
   std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
   std::string src = slurp(std::string(POPEK_TEST_BENCH_ROMS) + "/int_mix_quick.bin");
   ASSERT_EQ(src.size(), 0x10000u);
@@ -151,7 +153,7 @@ TEST(BenchCli, FailedRunIsReportedWithoutATime) {
 }
 
 TEST(StatsIntervalCli, WritesASeries) {
-  std::string stats = ::testing::TempDir() + "bench_cli_series.json";
+  std::string stats = popek::test::process_temp_dir() + "bench_cli_series.json";
   Result r = popek(std::string("--bios '") + POPEK_TEST_BENCH_ROMS +
                        "/smc_quick.bin' --engine dbt --headless --stats " + stats + " --stats-interval 1000000",
                    "series");
@@ -172,16 +174,19 @@ TEST(StatsIntervalCli, WritesASeries) {
 namespace {
 
 TEST(BenchCli, ProgressLineAndTimeoutKill) {
-  // The full int_mix ROM runs for seconds; --timeout 1 kills it, so the run
-  // fails (and gets no time), after the progress line has been drawn a few
-  // times (every quarter second) with the child's MIPS.
-  Result r = popek("bench --workloads int_mix --engines dbt --timeout 1 --progress " + kRoms, "progress");
+  // The full int_mix ROM under the interpreter runs for minutes, so
+  // --timeout kills it however fast or loaded the host is; the run fails
+  // (and gets no time) after the progress line has been drawn every quarter
+  // second, the first within a second, with the child's MIPS. Two seconds
+  // leave the child time to start and write its progress file on a loaded
+  // host (or under the sanitizers), which one second did not always.
+  Result r = popek("bench --workloads int_mix --engines interp --timeout 2 --progress " + kRoms, "progress");
   EXPECT_EQ(r.status, 1) << r.out << r.err;
-  EXPECT_NE(r.err.find("\r\033[K[1/1] int_mix dbt run 1  0."), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\r\033[K[1/1] int_mix interp run 1  0."), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(" MIPS"), std::string::npos) << r.err;
-  EXPECT_NE(r.out.find("FAILED: int_mix dbt run 1: timed out (killed)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FAILED: int_mix interp run 1: timed out (killed)"), std::string::npos) << r.out;
   // --no-progress: no control sequences at all.
-  Result q = popek("bench --workloads int_mix --engines dbt --timeout 0.3 --no-progress " + kRoms, "noprogress");
+  Result q = popek("bench --workloads int_mix --engines interp --timeout 0.3 --no-progress " + kRoms, "noprogress");
   EXPECT_EQ(q.status, 1);
   EXPECT_EQ(q.err.find('\r'), std::string::npos) << q.err;
 }

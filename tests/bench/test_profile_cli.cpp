@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "frontend/profile_report.h"
+#include "tests/test_temp_dir.h"
 
 namespace {
 
@@ -36,7 +37,7 @@ struct HotRun {
 };
 
 HotRun run_hot(const std::string& extra, const std::string& tag) {
-  const std::string base = ::testing::TempDir() + "profile_cli_" + tag;
+  const std::string base = popek::test::process_temp_dir() + "profile_cli_" + tag;
   const std::string cmd = std::string("'") + POPEK_EXE + "' --bios '" + kHotRom +
                           "' --headless --icount 0 --debugcon file:" + base + ".dbg --stats " + base +
                           ".json --profile --profile-file " + base + ".txt " + extra + " >" + base + ".log 2>&1";
@@ -142,7 +143,7 @@ TEST(ProfileCli, BadOptions) {
                                          {"--profile --profile-sort size", "--profile-sort size"},
                                          {"--profile --profile-file /nonexistent/dir/p.txt", "/nonexistent/dir/p.txt"}}) {
     SCOPED_TRACE(c.args);
-    const std::string log = ::testing::TempDir() + "profile_cli_bad.log";
+    const std::string log = popek::test::process_temp_dir() + "profile_cli_bad.log";
     const int status = shell(std::string("'") + POPEK_EXE + "' --bios '" + kHotRom + "' --headless " + c.args + " >" +
                              log + " 2>&1");
     EXPECT_EQ(status, 2);

@@ -19,6 +19,8 @@
 #include <set>
 #include <sys/wait.h>
 
+#include "tests/test_temp_dir.h"
+
 namespace {
 
 using json = nlohmann::json;
@@ -128,14 +130,30 @@ bool png_stats(const std::string& path, double& non_background, size_t& colours)
 const std::string kPopek = POPEK_EXE;
 const std::string kRoms = POPEK_TEST_BENCH_ROMS;
 
+// `popek bench --quick --runs 1 ARGS --out DIR`, DIR a new directory of the
+// test's own: its exit status, its stdout and stderr, and report.json.
+struct BenchOut {
+  std::string dir;
+  int status = -1;
+  std::string log;
+  json report;
+};
+BenchOut bench(const std::string& name, const std::string& args) {
+  BenchOut b;
+  b.dir = popek::test::process_temp_dir() + name;
+  b.status = shell("'" + kPopek + "' bench --quick --runs 1 " + args + " --out '" + b.dir + "' --rom-dir '" + kRoms +
+                   "' >'" + b.dir + ".log' 2>&1");
+  b.log = slurp(b.dir + ".log");
+  if (b.status == 0) b.report = json::parse(slurp(b.dir + "/report.json"));
+  return b;
+}
+
 TEST(BenchReport, HtmlHasPlotsAndTheJsonNumbers) {
-  std::string dir = ::testing::TempDir() + "bench_report";
-  ASSERT_EQ(shell("rm -rf '" + dir + "'"), 0);
-  std::string cmd = "'" + kPopek + "' bench --quick --runs 1 --workloads int_mix,smc --engines dbt,interp --out '" +
-                    dir + "' --stats-interval 200000 --profile --profile-top 3 --rom-dir '" + kRoms + "' >'" + dir +
-                    ".log' 2>&1";
-  ASSERT_EQ(shell(cmd), 0) << slurp(dir + ".log");
-  json report = json::parse(slurp(dir + "/report.json"));
+  const BenchOut b = bench("bench_report",
+                           "--workloads int_mix,smc --engines dbt,interp --stats-interval 200000 --profile --profile-top 3");
+  ASSERT_EQ(b.status, 0) << b.log;
+  const std::string& dir = b.dir;
+  const json& report = b.report;
   Doc d;
   parse_report(dir + "/report.html", d);
   ASSERT_NE(d.doc, nullptr);
@@ -228,12 +246,10 @@ TEST(BenchReport, SweepSmallerCacheLowerHitRate) {
   // smc_quick translates about 330 KB of host code over its run (its code is
   // rewritten and retranslated all along), so a 64 KiB cache must flush and
   // miss, while 4 MiB holds everything.
-  std::string dir = ::testing::TempDir() + "bench_sweep";
-  ASSERT_EQ(shell("rm -rf '" + dir + "'"), 0);
-  std::string cmd = "'" + kPopek + "' bench --quick --runs 1 --workloads smc --sweep tc-size=0.0625,4 --out '" + dir +
-                    "' --rom-dir '" + kRoms + "' >'" + dir + ".log' 2>&1";
-  ASSERT_EQ(shell(cmd), 0) << slurp(dir + ".log");
-  json report = json::parse(slurp(dir + "/report.json"));
+  const BenchOut b = bench("bench_sweep", "--workloads smc --sweep tc-size=0.0625,4");
+  ASSERT_EQ(b.status, 0) << b.log;
+  const std::string& dir = b.dir;
+  const json& report = b.report;
   const json& pts = report["sweep"]["workloads"][0]["points"];
   ASSERT_EQ(pts.size(), 2u);
   EXPECT_DOUBLE_EQ(pts[0]["tc_size_mib"].get<double>(), 0.0625);
@@ -258,12 +274,10 @@ TEST(BenchReport, SweepSmallerCacheLowerHitRate) {
 TEST(BenchReport, SweepWxModes) {
   // Each W^X mode runs the ROM to its checksum, and the run says which mode
   // it had (popek --stats: translator.tc_wx).
-  std::string dir = ::testing::TempDir() + "bench_sweep_wx";
-  ASSERT_EQ(shell("rm -rf '" + dir + "'"), 0);
-  std::string cmd = "'" + kPopek + "' bench --quick --runs 1 --workloads smc --sweep tc-wx=off,dual,mprotect --out '" +
-                    dir + "' --rom-dir '" + kRoms + "' >'" + dir + ".log' 2>&1";
-  ASSERT_EQ(shell(cmd), 0) << slurp(dir + ".log");
-  json report = json::parse(slurp(dir + "/report.json"));
+  const BenchOut b = bench("bench_sweep_wx", "--workloads smc --sweep tc-wx=off,dual,mprotect");
+  ASSERT_EQ(b.status, 0) << b.log;
+  const std::string& dir = b.dir;
+  const json& report = b.report;
   EXPECT_EQ(report["sweep"]["parameter"], "tc_wx");
   const json& pts = report["sweep"]["workloads"][0]["points"];
   ASSERT_EQ(pts.size(), 3u);
@@ -275,9 +289,8 @@ TEST(BenchReport, SweepWxModes) {
     EXPECT_EQ(pts[i]["runs"][0]["tc_wx"], modes[i]);
   }
   EXPECT_DOUBLE_EQ(pts[0]["wall_ratio"].get<double>(), 1.0);
-  const std::string log = slurp(dir + ".log");
-  EXPECT_NE(log.find("smc dbt tc-wx mprotect run 1"), std::string::npos) << log;
-  EXPECT_NE(log.find("ratio"), std::string::npos) << log;
+  EXPECT_NE(b.log.find("smc dbt tc-wx mprotect run 1"), std::string::npos) << b.log;
+  EXPECT_NE(b.log.find("ratio"), std::string::npos) << b.log;
   Doc d;
   parse_report(dir + "/report.html", d);
   ASSERT_NE(d.doc, nullptr);
@@ -289,12 +302,10 @@ TEST(BenchReport, SweepBigCodeFallsOffTheCliff) {
   // host code. At 1 MiB the cache flushes in every pass and translates
   // everything again; at 16 MiB it translates once. (Times are not
   // asserted: the cliff in them is what the report marks, see the JSON.)
-  std::string dir = ::testing::TempDir() + "bench_sweep_big";
-  ASSERT_EQ(shell("rm -rf '" + dir + "'"), 0);
-  std::string cmd = "'" + kPopek + "' bench --quick --runs 1 --workloads big_code --sweep tc-size=1,16 --out '" + dir +
-                    "' --rom-dir '" + kRoms + "' >'" + dir + ".log' 2>&1";
-  ASSERT_EQ(shell(cmd), 0) << slurp(dir + ".log");
-  json report = json::parse(slurp(dir + "/report.json"));
+  const BenchOut b = bench("bench_sweep_big", "--workloads big_code --sweep tc-size=1,16");
+  ASSERT_EQ(b.status, 0) << b.log;
+  const std::string& dir = b.dir;
+  const json& report = b.report;
   const json& w = report["sweep"]["workloads"][0];
   const json& pts = w["points"];
   ASSERT_EQ(pts.size(), 2u);
@@ -334,7 +345,7 @@ TEST(BenchReport, BadSweepAndTcSize) {
                                          {"--sweep tc-wx=dual --tc-wx off", "exclude each other"},
                                          {"--tc-wx never", "--tc-wx never"}}) {
     SCOPED_TRACE(c.args);
-    std::string log = ::testing::TempDir() + "bench_bad_sweep.log";
+    std::string log = popek::test::process_temp_dir() + "bench_bad_sweep.log";
     EXPECT_EQ(shell("'" + kPopek + "' bench --quick " + c.args + " --rom-dir '" + kRoms + "' >" + log + " 2>&1"), 2);
     std::string out = slurp(log);
     EXPECT_NE(out.find(c.fragment), std::string::npos) << out;

@@ -10,6 +10,7 @@
 #include "frontend/engines.h"
 #include "frontend/options.h"
 #include "frontend/stats.h"
+#include "tests/test_temp_dir.h"
 
 namespace popek {
 namespace {
@@ -32,7 +33,7 @@ SeriesRun run_with_series(const std::string& rom_name, EngineKind kind, uint64_t
   series.start();
   SeriesRun r;
   r.outcome = machine.run(limits);
-  std::string path = ::testing::TempDir() + "series_" + rom_name + ".json";
+  std::string path = popek::test::process_temp_dir() + "series_" + rom_name + ".json";
   EXPECT_TRUE(write_stats_json(path, machine, r.outcome, engine_name(kind), error, &series, interval)) << error;
   std::ifstream f(path);
   r.stats = nlohmann::json::parse(f);
@@ -104,7 +105,7 @@ TEST(StatsSeries, NoSeriesWithoutInterval) {
   RunLimits limits;
   limits.max_instructions = 1000;
   RunOutcome out = machine.run(limits);
-  std::string path = ::testing::TempDir() + "no_series.json";
+  std::string path = popek::test::process_temp_dir() + "no_series.json";
   ASSERT_TRUE(write_stats_json(path, machine, out, "interp", error)) << error;
   std::ifstream f(path);
   nlohmann::json j = nlohmann::json::parse(f);

@@ -10,6 +10,7 @@
 
 #include "frontend/report.h"
 #include "frontend/svg.h"
+#include "tests/test_temp_dir.h"
 
 namespace {
 
@@ -97,7 +98,7 @@ TEST(Report, EventsWarmupSmcFlushes) {
 }
 
 TEST(ProgressFile, HoldsTheRetiredCountAndTime) {
-  std::string path = ::testing::TempDir() + "progress.txt";
+  std::string path = popek::test::process_temp_dir() + "progress.txt";
   std::string cmd = std::string("'") + POPEK_EXE + "' --bios '" + POPEK_TEST_BENCH_ROMS +
                     "/int_mix_quick.bin' --engine dbt --headless --progress-file " + path + " >/dev/null 2>&1";
   int raw = std::system(cmd.c_str());

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "frontend/options.h"
+#include "tests/test_temp_dir.h"
 
 namespace popek {
 namespace {
@@ -130,7 +131,7 @@ TEST(Firmware, ReadFileErrorsNameTheFile) {
   EXPECT_NE(err.find("/nonexistent/rom.bin"), std::string::npos);
   EXPECT_FALSE(read_file("/tmp", data, err));
   EXPECT_NE(err.find("directory"), std::string::npos);
-  std::string path = ::testing::TempDir() + "popek_rom_test.bin";
+  std::string path = popek::test::process_temp_dir() + "popek_rom_test.bin";
   { std::ofstream(path, std::ios::binary) << std::string(4096, 'x'); }
   EXPECT_TRUE(read_file(path, data, err)) << err;
   EXPECT_EQ(data.size(), 4096u);
