@@ -3,6 +3,17 @@
 #pragma once
 #include <dirent.h>
 
+// POPEK_TEST_ASAN: built with AddressSanitizer, whose quarantine and shadow
+// memory make RSS say nothing about Popek. GCC defines __SANITIZE_ADDRESS__;
+// Clang (before 17) only answers __has_feature(address_sanitizer).
+#if defined(__SANITIZE_ADDRESS__)
+#define POPEK_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POPEK_TEST_ASAN 1
+#endif
+#endif
+
 #include <cstdint>
 #include <fstream>
 #include <string>

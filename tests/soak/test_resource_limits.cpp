@@ -39,7 +39,7 @@ constexpr uint64_t kRssAllowanceKb = 160 * 1024;
 // ASan's quarantine and every allocation has shadow memory. The sanitizer
 // build still runs the storm (for ASan and UBSan reports); the bounds are
 // checked in the release build.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(POPEK_TEST_ASAN)
 constexpr bool kRssIsMeaningful = false;
 #else
 constexpr bool kRssIsMeaningful = true;
