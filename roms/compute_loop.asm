@@ -3,6 +3,7 @@
 ; a CRC-32 (bitwise, no table) over a 4 KiB buffer 40 times, a small
 ; insertion sort and a state machine, then checks the results.
 ; About 7 million instructions.
+; skip-engines: verify (the lockstep run is All/Roms.SameUnderInterpreterTranslatorAndVerify/"compute_loop", which also compares steps and CPU state; a second one here cost 14 s, a minute under ASan)
 %define TEST_NAME "compute_loop"
 %include "testlib.inc"
 
