@@ -71,13 +71,13 @@ class IndirectSlots {
   void clear();
   const std::vector<uint16_t>& filled_slots() const { return filled_; }
 
-  static constexpr unsigned kSmallBuckets = 1024;
+  static constexpr unsigned kSmallBuckets = 4096;
   static constexpr unsigned kLargeBuckets = 1024;  // 4 MiB regions of the 4 GiB linear space
 
  private:
   static constexpr uint16_t kNil = 0xffff;
   static_assert(kIndirectEntries < kNil);
-  static uint32_t small_bucket(uint32_t page) { return ((page >> 12) * 0x9E3779B1u) >> 22; }
+  static uint32_t small_bucket(uint32_t page) { return ((page >> 12) * 0x9E3779B1u) >> 20; }  // 12 bits
   static uint32_t large_bucket(uint32_t page) { return page >> 22; }
   uint16_t& head_of(const Mapping& m) {
     return m.large ? large_head_[large_bucket(m.linear_page)] : small_head_[small_bucket(m.linear_page)];

@@ -185,11 +185,11 @@ TEST_F(Golden, JmpRegisterThroughTheIndirectCache) {
   load(0x1000, {0xff, 0xe6});  // jmp esi
   EXPECT_EQ(host_code_of(*dbt, 0), 
             "mov r9d, esi\n"
-            "add qword ptr [r13+0x500C8], 0x01\n"  // indirect lookups (statistics)
+            "add qword ptr [r13+0x800C8], 0x01\n"  // indirect lookups (statistics)
             "mov r11d, r9d\n"                      // slot: (eip ^ eip >> 12) mod 4096
             "shr r11d, 0x0C\n"
             "xor r11d, r9d\n"
-            "and r11d, 0xFFF\n"
+            "and r11d, 0x3FFF\n"
             "shl r11d, 0x04\n"
             "mov r8, <imm64>\n"                    // r9 := mode << 32 | eip, the tag
             "or r9, r8\n"
@@ -317,7 +317,7 @@ TEST_F(Golden, WholeBlockListing) {
             "      mov r11, rax\n"
             "      mov rax, r10\n"
             "      mov r10, r11\n"
-            "      add qword ptr [r13+0x500C0], 0x01\n"  // block entries (chained-exit statistics)
+            "      add qword ptr [r13+0x800C0], 0x01\n"  // block entries (chained-exit statistics)
             "      sub qword ptr [r13], 0x03\n"
             "      jl <+0x50>\n"
             "  00001000  add eax, ebx\n"
@@ -347,7 +347,7 @@ TEST_F(Golden, WholeBlockListing) {
             "      mov r11, <imm64>\n"
             "      cmp r9, r11\n"
             "      jnz stashed_lookup_miss\n"
-            "      add qword ptr [r13+0x500D0], 0x01\n"
+            "      add qword ptr [r13+0x800D0], 0x01\n"
             "      jmp <+0x10>\n");
 }
 
