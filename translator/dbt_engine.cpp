@@ -179,7 +179,7 @@ void DbtEngine::on_mmu_invalidation(TlbInvalidation what, uint32_t linear) {
     case TlbInvalidation::NonGlobal:
       tlb_->flush_non_global();
       ++st.tlb_flushes;
-      ib_slots_.drop_if([](const IndirectSlots::Mapping& m) { return !m.global; }, empty_slot);
+      ib_slots_.drop_non_global(empty_slot);
       front_.invalidate_non_global();
       snapshot_.cr3 = now.cr3;
       break;
@@ -208,7 +208,7 @@ void DbtEngine::forget_own_map_change(bool snapshot_was_current) {
 void DbtEngine::clear_indirect_cache() {
   const IndirectEntry empty{0, 0, reinterpret_cast<const void*>(rt_.lookup_miss)};
   if (ib_slots_.size() < kIndirectEntries / 4) {
-    for (uint32_t i : ib_slots_.filled_slots()) ctx_->ib[i] = empty;
+    ib_slots_.for_each_filled([&](uint32_t i) { ctx_->ib[i] = empty; });
   } else {
     for (IndirectEntry& e : ctx_->ib) e = empty;
   }
@@ -266,10 +266,23 @@ DbtEngine::MmuSnapshot DbtEngine::mmu_snapshot() const {
 // MMU's hook reports every CRn change made by guest instructions, so a
 // mismatch here means a memory map or A20 change, or CRn set from outside
 // the interpreter (tests, loaders): flush as the interpreter would.
+// The segment table and the mode key are recomputed only when what they
+// are computed from changed: most syncs follow a helper (a segment load
+// of the same selector, IRET to the same mode) that left them as they were.
 void DbtEngine::sync_state() {
   sync_mmu();
-  refresh_segment_table();
-  mode_ = mode_key();
+  DerivedInputs in;
+  std::memset(&in, 0, sizeof in);  // padding included: compared with memcmp
+  std::memcpy(in.seg, cpu_.seg, sizeof in.seg);
+  in.cr0 = cpu_.cr0 & (cr0::PE | cr0::PG | cr0::AM);
+  in.eflags = cpu_.eflags & (flag::VM | flag::AC);
+  in.cpl = cpu_.cpl;
+  if (!derived_valid_ || std::memcmp(&in, &derived_inputs_, sizeof in) != 0) {
+    refresh_segment_table();
+    mode_ = mode_key();
+    derived_inputs_ = in;
+    derived_valid_ = true;
+  }
   synced_eflags_ = cpu_.eflags;
   state_dirty_ = false;
 }

@@ -232,6 +232,15 @@ class DbtEngine {
   bool state_dirty_ = true;     // see derived_stale()
   uint32_t synced_eflags_ = 0;  // EFLAGS at the last sync_state()
   uint16_t mode_ = 0;           // mode_key() at the last sync_state()
+  // What the segment table and mode_ were last computed from (sync_state).
+  struct DerivedInputs {
+    SegmentCache seg[6];
+    uint32_t cr0;     // PE, PG, AM
+    uint32_t eflags;  // VM, AC
+    uint32_t cpl;
+  };
+  DerivedInputs derived_inputs_{};
+  bool derived_valid_ = false;
   FrontCache front_;  // find_or_translate()'s first look (front_cache.h)
   // The mapping attributes of the page of the block find_or_translate()
   // returned last (from its front entry or a fresh fetch translation).
