@@ -28,7 +28,7 @@ class IndirectSlots {
   IndirectSlots();
   bool filled(uint32_t slot) const { return pos_[slot] != kNil; }
   const Mapping& mapping(uint32_t slot) const { return map_[slot]; }
-  size_t size() const { return filled_.size(); }
+  size_t size() const { return filled_[0].size() + filled_[1].size(); }
   // Records (or replaces) the mapping of a slot the caller has just filled.
   void fill(uint32_t slot, const Mapping& m);
   // Forgets a slot the caller has emptied (no effect if it is not filled).
@@ -53,23 +53,25 @@ class IndirectSlots {
       erase(s);
     }
   }
-  // Calls empty(slot) for, and forgets, every filled slot whose mapping
-  // satisfies `stale`.
-  template <class Stale, class Empty>
-  void drop_if(Stale&& stale, Empty&& empty) {
-    for (size_t i = 0; i < filled_.size();) {
-      const uint16_t s = filled_[i];
-      if (stale(map_[s])) {
-        empty(uint32_t(s));
-        erase(s);  // moves the last filled slot to position i
-      } else {
-        ++i;
-      }
+  // A CR3 load: calls empty(slot) for, and forgets, every filled slot whose
+  // mapping is not global. Only those are visited (they have their own
+  // list): the kernel's global entries stay, however many.
+  template <class Empty>
+  void drop_non_global(Empty&& empty) {
+    std::vector<uint16_t>& list = filled_[0];
+    while (!list.empty()) {
+      const uint16_t s = list.back();
+      empty(uint32_t(s));
+      erase(s);
     }
   }
-  // Forgets every slot; the caller empties them (the list: filled_slots()).
+  // Forgets every slot; the caller empties them first (for_each_filled).
   void clear();
-  const std::vector<uint16_t>& filled_slots() const { return filled_; }
+  template <class F>
+  void for_each_filled(F&& f) const {
+    for (const auto& list : filled_)
+      for (uint16_t s : list) f(uint32_t(s));
+  }
 
   static constexpr unsigned kSmallBuckets = 4096;
   static constexpr unsigned kLargeBuckets = 1024;  // 4 MiB regions of the 4 GiB linear space
@@ -85,10 +87,10 @@ class IndirectSlots {
 
   Mapping map_[kIndirectEntries];
   uint16_t next_[kIndirectEntries], prev_[kIndirectEntries];  // within the bucket list (prev kNil: the head)
-  uint16_t pos_[kIndirectEntries];                            // index in filled_, or kNil
+  uint16_t pos_[kIndirectEntries];                            // index in filled_[global], or kNil
   uint16_t small_head_[kSmallBuckets];
   uint16_t large_head_[kLargeBuckets];
-  std::vector<uint16_t> filled_;
+  std::vector<uint16_t> filled_[2];  // the filled slots: [0] non-global mappings, [1] global ones
 };
 
 }  // namespace popek::dbt
