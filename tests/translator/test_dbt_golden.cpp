@@ -360,15 +360,15 @@ TEST_F(Golden, CallPushesTheReturnPrediction) {
   const std::string code = host_code_of(*dbt, 0);
   EXPECT_NE(code.find("mov dword ptr [r8], 0x1005\n"
                       "lea r12d, [r12-0x04]\n"
-                      "mov r11d, [r13+0x500E0]\n"
+                      "mov r11d, [r13+0x800E0]\n"
                       "add r11d, 0x01\n"
                       "and r11d, 0x1F\n"
-                      "mov [r13+0x500E0], r11d\n"
+                      "mov [r13+0x800E0], r11d\n"
                       "shl r11d, 0x04\n"
                       "mov r9, <imm64>\n"
-                      "mov [r13+r11*1+0x50100], r9\n"
+                      "mov [r13+r11*1+0x80100], r9\n"
                       "mov r9, <imm64>\n"
-                      "mov [r13+r11*1+0x50108], r9\n"),
+                      "mov [r13+r11*1+0x80108], r9\n"),
             std::string::npos)
       << code;
 }
@@ -393,43 +393,43 @@ TEST_F(Golden, RetThroughTheReturnPrediction) {
             "mov r9d, [r8]\n"  // the return address
             "mov r8, <imm64>\n"
             "or r9, r8\n"
-            "mov r11d, [r13+0x500E0]\n"  // pop the ring's top entry (DbtContext::rsb)
+            "mov r11d, [r13+0x800E0]\n"  // pop the ring's top entry (DbtContext::rsb)
             "mov r8d, r11d\n"
             "sub r11d, 0x01\n"
             "and r11d, 0x1F\n"
-            "mov [r13+0x500E0], r11d\n"
+            "mov [r13+0x800E0], r11d\n"
             "shl r8d, 0x04\n"
-            "cmp r9, [r13+r8*1+0x50100]\n"  // its tag: the return address this CALL pushed?
+            "cmp r9, [r13+r8*1+0x80100]\n"  // its tag: the return address this CALL pushed?
             "jnz <+0x115>\n"
-            "mov r14, [r13+r8*1+0x50108]\n"  // yes: its block's ReturnLink
-            "mov r11, [r13+0x500E8]\n"
+            "mov r14, [r13+r8*1+0x80108]\n"  // yes: its block's ReturnLink
+            "mov r11, [r13+0x800E8]\n"
             "cmp r11, [r14+0x08]\n"  // of the current epoch?
             "jnz <+0xba>\n"
             "mov r8, [r14]\n"  // yes: the return site's checked entry
-            "add qword ptr [r13+0x500F0], 0x01\n"  // return_predictions
+            "add qword ptr [r13+0x800F0], 0x01\n"  // return_predictions
             "jmp <+0x147>\n"
-            "add qword ptr [r13+0x500C8], 0x01\n"
+            "add qword ptr [r13+0x800C8], 0x01\n"
             "mov r11d, r9d\n"
             "shr r11d, 0x0C\n"
             "xor r11d, r9d\n"
-            "and r11d, 0xFFF\n"
+            "and r11d, 0x3FFF\n"
             "shl r11d, 0x04\n"
             "mov r8, [r13+r11*1+0x400C8]\n"
             "cmp r9, [r13+r11*1+0x400C0]\n"
             "cmovnz r8, [r13+0x30]\n"
             "cmp r8, [r13+0x30]\n"  // stale link: a cache miss hands it to the dispatcher...
             "jnz <+0x102>\n"
-            "mov [r13+0x500F8], r14\n"
+            "mov [r13+0x800F8], r14\n"
             "jmp <+0x147>\n"
             "mov [r14], r8\n"  // ... a hit refreshes it
-            "mov r11, [r13+0x500E8]\n"
+            "mov r11, [r13+0x800E8]\n"
             "mov [r14+0x08], r11\n"
             "jmp <+0x147>\n"
-            "add qword ptr [r13+0x500C8], 0x01\n"
+            "add qword ptr [r13+0x800C8], 0x01\n"
             "mov r11d, r9d\n"
             "shr r11d, 0x0C\n"
             "xor r11d, r9d\n"
-            "and r11d, 0xFFF\n"
+            "and r11d, 0x3FFF\n"
             "shl r11d, 0x04\n"
             "mov r8, [r13+r11*1+0x400C8]\n"
             "cmp r9, [r13+r11*1+0x400C0]\n"
