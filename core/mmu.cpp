@@ -93,6 +93,29 @@ Mmu::Translation Mmu::walk(uint32_t linear, AccessType type, bool user) {
   return Translation{(phys_page << 12) | (linear & 0xfff), false, 0};
 }
 
+Mmu::Peek Mmu::peek(uint32_t linear, AccessType type, bool user) const {
+  if (!(cpu_.cr0 & cr0::PG)) return {true, linear, true, false};
+  const Entry& e = tlb_[(linear >> 12) % kEntries];
+  if (e.tag == (linear >> 12) + 1 && (e.perms & needed(type, user)))
+    return {true, (e.phys_page << 12) | (linear & 0xfff), (e.perms & kGlobal) != 0, (e.perms & kLarge) != 0};
+  const bool write = type == AccessType::Write;
+  const uint32_t pde = mem_.read32((cpu_.cr3 & 0xfffff000u) + ((linear >> 22) << 2));
+  if (!(pde & pte::P) || !(pde & pte::A)) return {};
+  const bool big = (pde & pte::PS) && (cpu_.cr4 & cr4::PSE);
+  uint32_t leaf = pde, phys_page;
+  if (big) {
+    phys_page = ((pde & 0xffc00000u) >> 12) | ((linear >> 12) & 0x3ff);
+  } else {
+    leaf = mem_.read32((pde & 0xfffff000u) + (((linear >> 12) & 0x3ff) << 2));
+    if (!(leaf & pte::P) || !(leaf & pte::A)) return {};
+    phys_page = leaf >> 12;
+  }
+  const uint32_t rw = pde & leaf & pte::RW, us = pde & leaf & pte::US;
+  if (user && !us) return {};
+  if (write && (!(leaf & pte::D) || (!rw && (user || (cpu_.cr0 & cr0::WP))))) return {};
+  return {true, (phys_page << 12) | (linear & 0xfff), (leaf & pte::G) && (cpu_.cr4 & cr4::PGE), big};
+}
+
 uint32_t Mmu::read(uint32_t linear, unsigned size, AccessType type, bool user) {
   if ((linear & 0xfff) + size <= 0x1000) return mem_.read(translate(linear, type, user), size);
   uint32_t v = 0;

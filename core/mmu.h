@@ -104,6 +104,18 @@ class Mmu {
     return {(e.perms & kGlobal) != 0, (e.perms & kLarge) != 0};
   }
 
+  // translate() without side effects: no accessed/dirty bit update, no
+  // TLB fill, no fault. ok (and pa) only when translate(linear, type, user)
+  // would succeed changing nothing but the TLB: a TLB hit, or a walk that
+  // finds the accessed bits (and, for a write, the dirty bit) already set.
+  // (The translator validates a block's second page with it.)
+  struct Peek {
+    bool ok = false;
+    uint32_t pa = 0;
+    bool global = false, large = false;  // as CachedAttrs
+  };
+  Peek peek(uint32_t linear, AccessType type, bool user) const;
+
   uint64_t tlb_hits() const { return hits_; }
   uint64_t tlb_misses() const { return misses_; }
 
