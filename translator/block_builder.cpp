@@ -29,12 +29,45 @@ bool BlockBuilder::continues_block(const DecodedInsn& d) {
   }
 }
 
+// Classifies out.insns.back(), just decoded at `eip`: true when the block
+// ends after it (out.end set). One that cannot be translated is removed
+// again (out.end: Undecodable).
+bool BlockBuilder::take(uint32_t eip, GuestBlock& out) const {
+  GuestInsn& gi = out.insns.back();
+  std::optional<InsnClass> cls = classify(gi.d);
+  if (!cls || !cls->implemented()) {
+    out.insns.pop_back();
+    out.end = BlockEnd::Undecodable;
+    return true;
+  }
+  gi.cls = *cls;
+  gi.eip = eip;
+  uint32_t next = gi.eip + gi.d.insn.length;
+  if (!out.code32) next &= 0xffff;
+  gi.next_eip = next;
+  if (is_control_transfer(gi.cls)) {
+    out.end = BlockEnd::ControlTransfer;
+    return true;
+  }
+  if (gi.cls.ends_block() && !continues_block(gi.d)) {
+    out.end = BlockEnd::EndsBlockClass;
+    return true;
+  }
+  if (!out.code32 && next < gi.eip) {
+    out.end = BlockEnd::IpWrap;
+    return true;
+  }
+  return false;
+}
+
 void BlockBuilder::build(const uint8_t* bytes, uint32_t available, bool to_limit, uint32_t eip,
                          bool code32, bool stack32, GuestBlock& out) const {
   out.eip = eip;
   out.code32 = code32;
   out.stack32 = stack32;
   out.insns.clear();
+  out.cut = false;
+  out.straddles = false;
   uint32_t offset = 0;
   for (;;) {
     if (out.insns.size() >= max_insns_) {
@@ -54,34 +87,38 @@ void BlockBuilder::build(const uint8_t* bytes, uint32_t available, bool to_limit
     if (st == DecodeStatus::NeedMoreBytes) {
       out.insns.pop_back();
       out.end = to_limit ? BlockEnd::CsLimit : BlockEnd::PageBoundary;
+      out.cut = !to_limit;
       return;
     }
-    std::optional<InsnClass> cls;
-    if (st == DecodeStatus::Ok) cls = classify(gi.d);
-    if (st != DecodeStatus::Ok || !cls || !cls->implemented()) {
+    if (st != DecodeStatus::Ok) {
       out.insns.pop_back();
       out.end = BlockEnd::Undecodable;
       return;
     }
-    gi.cls = *cls;
-    gi.eip = eip + offset;
-    uint32_t next = gi.eip + gi.d.insn.length;
-    if (!code32) next &= 0xffff;
-    gi.next_eip = next;
-    offset += gi.d.insn.length;
-    if (is_control_transfer(gi.cls)) {
-      out.end = BlockEnd::ControlTransfer;
-      return;
-    }
-    if (gi.cls.ends_block() && !continues_block(gi.d)) {
-      out.end = BlockEnd::EndsBlockClass;
-      return;
-    }
-    if (!code32 && next < gi.eip) {
-      out.end = BlockEnd::IpWrap;
-      return;
-    }
+    const uint32_t length = gi.d.insn.length;
+    if (take(eip + offset, out)) return;
+    offset += length;
   }
+}
+
+bool BlockBuilder::append_straddler(const uint8_t* bytes, uint32_t len, GuestBlock& out) const {
+  if (!out.cut || out.insns.size() >= max_insns_) return false;
+  const uint32_t eip = out.eip + out.guest_bytes();
+  GuestInsn& gi = out.insns.emplace_back();
+  if (decoder_.decode(bytes, len, out.code32, out.stack32, gi.d) != DecodeStatus::Ok) {
+    out.insns.pop_back();
+    return false;
+  }
+  const BlockEnd was = out.end;
+  const size_t with = out.insns.size();
+  if (!take(eip, out)) out.end = BlockEnd::PageBoundary;
+  if (out.insns.size() != with) {  // classified as not translatable
+    out.end = was;
+    return false;
+  }
+  out.cut = false;
+  out.straddles = true;
+  return true;
 }
 
 }  // namespace popek::dbt

@@ -3,9 +3,11 @@
 // A block ends
 //  - after a control transfer or an instruction whose class says kEndsBlock
 //    (decoder/insn_class.h),
-//  - before an instruction that would cross the page end or the CS limit
-//    (a block never spans two physical pages, so SMC invalidation and the
-//    physical-address key cover it entirely),
+//  - before an instruction that would cross the CS limit, and at the page
+//    end: an instruction that starts on the page and continues on the next
+//    one is left out by build() (GuestBlock::cut), and the caller may add it
+//    with append_straddler() once it knows the next page's bytes (the block
+//    then ends after it, and depends on both physical pages),
 //  - before an instruction that does not decode or is not an i686
 //    instruction (the interpreter raises #UD or #GP for it, precisely),
 //  - after an instruction whose 16-bit IP wraps to 0,
@@ -46,6 +48,11 @@ struct GuestBlock {
   bool stack32 = true;
   std::vector<GuestInsn> insns;
   BlockEnd end = BlockEnd::InstructionBudget;
+  // build() stopped at the page end before an instruction that starts on
+  // this page and needs bytes of the next one.
+  bool cut = false;
+  // The last instruction is such an instruction (append_straddler()).
+  bool straddles = false;
   uint32_t guest_bytes() const {
     return insns.empty() ? 0 : (insns.back().eip - eip) + insns.back().d.insn.length;
   }
@@ -62,12 +69,19 @@ class BlockBuilder {
   void build(const uint8_t* bytes, uint32_t available, bool to_limit, uint32_t eip, bool code32,
              bool stack32, GuestBlock& out) const;
 
+  // Appends the instruction a cut block stopped before, decoded from `bytes`
+  // (its bytes on both pages: `len` <= 15 of them, within the CS limit). The
+  // block then ends. False, the block unchanged, when those bytes do not
+  // hold a whole valid i686 instruction (the interpreter raises the fault).
+  bool append_straddler(const uint8_t* bytes, uint32_t len, GuestBlock& out) const;
+
   static bool is_control_transfer(const InsnClass& c) { return c.group == InsnGroup::Control; }
   // An instruction the class table marks kEndsBlock that the translator
   // lets continue its block (POPF, STI: see block_builder.cpp).
   static bool continues_block(const DecodedInsn& d);
 
  private:
+  bool take(uint32_t eip, GuestBlock& out) const;  // classifies out.insns.back()
   unsigned max_insns_;
   Decoder decoder_;
 };

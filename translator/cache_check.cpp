@@ -233,6 +233,7 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
       p.add("the key index counts " + std::to_string(index_.size()) + " blocks, " + std::to_string(used) + " slots are used");
   }
   std::unordered_set<const Block*> paged;
+  std::unordered_map<const Block*, unsigned> listings;  // a two-page block is listed under both
   for (const auto& [page, info] : by_page_) {
     const auto& list = info.blocks;
     if (list.empty()) p.add("page " + hex(page) + ": an empty block list");
@@ -240,16 +241,19 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
     // missing bit would let a write change code without invalidating it.
     CodePage expect;
     for (const Block* b : list)
-      if (owned.count(b)) expect.mark(*b);
+      if (owned.count(b)) expect.mark(*b, page);
     if (!std::equal(std::begin(expect.code_bits), std::end(expect.code_bits), std::begin(info.code_bits)))
       p.add("page " + hex(page) + ": the code bitmap differs from its blocks' bytes");
+    std::unordered_set<const Block*> here;
     for (const Block* b : list) {
       if (!owned.count(b)) {
         p.add("page " + hex(page) + ": lists a block not in the cache");
         continue;
       }
-      if ((b->key.phys >> 12) != page) p.add(name_of(b) + ": listed under page " + hex(page));
-      if (!paged.insert(b).second) p.add(name_of(b) + ": listed twice in the page index");
+      if ((b->key.phys >> 12) != page && b->page2 != page) p.add(name_of(b) + ": listed under page " + hex(page));
+      paged.insert(b);
+      ++listings[b];
+      if (!here.insert(b).second) p.add(name_of(b) + ": listed twice in the page index");
       if (!b->valid) p.add(name_of(b) + ": in the page index");
       if (b->valid && !hashed.count(b)) p.add(name_of(b) + ": in the page index but not in the key index");
     }
@@ -261,6 +265,8 @@ std::vector<std::string> TranslationCache::check(const CacheCheckInput& in) cons
     ++valid;
     if (!hashed.count(b)) p.add(name_of(b) + ": valid but not in the key index");
     if (!paged.count(b)) p.add(name_of(b) + ": in the key index but not in the page index");
+    else if (b->page2 == kNoPage2 && listings[b] > 1) p.add(name_of(b) + ": listed twice in the page index");
+    else if (b->page2 != kNoPage2 && listings[b] != 2) p.add(name_of(b) + ": a two-page block not listed under both pages");
   }
   if (valid != live_blocks_)
     p.add("the cache counts " + std::to_string(live_blocks_) + " live blocks, " + std::to_string(valid) + " are valid");

@@ -193,6 +193,7 @@ void DbtEngine::on_mmu_invalidation(TlbInvalidation what, uint32_t linear) {
 }
 
 void DbtEngine::add_indirect(const Block& b) {
+  if (b.page2 != kNoPage2) return;  // its entry would not die with the second page's mapping
   const uint32_t i = indirect_index(b.eip);
   ctx_->ib[i] = IndirectEntry{b.eip, b.key.mode, b.code + b.checked_entry_offset};
   ib_slots_.fill(i, IndirectSlots::Mapping{b.key.linear & 0xfffff000u, found_mapping_.global, found_mapping_.large});
@@ -305,6 +306,15 @@ bool DbtEngine::interrupt_deliverable() const {
   return (cpu_.eflags & flag::IF) && interp_.intc && interp_.intc->intr_pending();
 }
 
+InterpReason DbtEngine::interpreter_reason() const {
+  if (cpu_.halted) return InterpReason::Halted;
+  if (cpu_.inhibit_irq) return InterpReason::Shadow;
+  if (cpu_.eflags & (flag::TF | flag::RF)) return InterpReason::TrapFlag;
+  if (cpu_.dr[7] & 0xff) return InterpReason::Breakpoint;
+  if (interrupt_deliverable()) return InterpReason::Interrupt;
+  return InterpReason::Other;
+}
+
 bool DbtEngine::needs_interpreter() const {
   // Armed DR0-DR3 breakpoints (DR7 L0-3/G0-3) are matched by the
   // interpreter's step loop only, so translated code does not run then.
@@ -317,6 +327,7 @@ bool DbtEngine::needs_interpreter() const {
 Block* DbtEngine::find_or_translate(uint64_t fit_steps) {
   fetch_fault_ = {};
   const SegmentCache& cs = cpu_.seg[CS];
+  miss_reason_ = InterpReason::NoBlock;
   if (cpu_.eip > cs.limit) return nullptr;
   const uint32_t linear = cs.base + cpu_.eip;
   if (Block* b = front_.find(linear, cs.base, cs.limit, mode_, found_mapping_)) {
@@ -334,10 +345,33 @@ Block* DbtEngine::find_or_translate(uint64_t fit_steps) {
   const Mmu::CachedAttrs attrs = interp_.mmu.cached_attrs(linear);  // valid right after the translation
   found_mapping_ = FrontCache::Mapping{attrs.global, attrs.large};
   BlockKey key{linear, t.pa & mem_.a20_mask(), cs.base, cs.limit, mode_};
-  Block* b = cache_.lookup(key);
-  if (!b) b = translate(key, fit_steps);  // may flush the cache (and the front cache)
-  if (b) front_.add(linear, cs.base, cs.limit, mode_, found_mapping_, b);
+  struct Probe {
+    const DbtEngine* e;
+    const BlockKey& key;
+  } probe{this, key};
+  Block* b = cache_.lookup(key, [](void* ctx) {
+    const Probe& p = *static_cast<const Probe*>(ctx);
+    return p.e->usable_page2(p.key.linear, p.key.phys);
+  }, &probe);
+  if (!b) {
+    release_orphaned_pages();  // the lookup may have discarded a block for another second page
+    b = translate(key, fit_steps);  // may flush the cache (and the front cache)
+  }
+  // A two-page block stays out of the front cache: its entries die with
+  // the first page's mapping only.
+  if (b && b->page2 == kNoPage2) front_.add(linear, cs.base, cs.limit, mode_, found_mapping_, b);
   return b;
+}
+
+uint32_t DbtEngine::usable_page2(uint32_t linear, uint32_t phys) const {
+  const uint32_t next = (linear & 0xfffff000u) + 0x1000;  // wraps at 4 GiB, as the fetch does
+  const Mmu::Peek p = interp_.mmu.peek(next, AccessType::Fetch, cpu_.cpl == 3);
+  if (!p.ok) return kNoPage2;
+  const uint32_t pa = p.pa & mem_.a20_mask();
+  // Both linear pages on one frame would need two ranges of one page in
+  // the SMC index: such a block stops before the instruction instead.
+  if ((pa >> 12) == (phys >> 12) || !mem_.host_ptr_read(pa)) return kNoPage2;
+  return pa >> 12;
 }
 
 Block* DbtEngine::translate(const BlockKey& key, uint64_t fit_steps) {
@@ -356,7 +390,10 @@ Block* DbtEngine::translate(const BlockKey& key, uint64_t fit_steps) {
     }
   } phase{profiler_.get()};
   const uint8_t* bytes = mem_.host_ptr_read(key.phys);
-  if (!bytes) return nullptr;  // MMIO or unmapped: the interpreter runs it
+  if (!bytes) {  // MMIO or unmapped: the interpreter runs it
+    miss_reason_ = InterpReason::NotRam;
+    return nullptr;
+  }
   const uint32_t eip = key.linear - key.cs_base;
   const uint32_t to_page_end = 0x1000 - (key.phys & 0xfff);
   const uint64_t to_limit = uint64_t(key.cs_limit) - eip + 1;
@@ -365,7 +402,37 @@ Block* DbtEngine::translate(const BlockKey& key, uint64_t fit_steps) {
   GuestBlock& gb = guest_block_;  // reused: its instruction vector keeps its storage
   builder_.build(bytes, available, limit_bound, eip, key.mode & mode_bit::kCode32,
                  key.mode & mode_bit::kStack32, gb);
-  if (gb.insns.empty() || gb.insns.size() > fit_steps) return nullptr;
+  // An instruction that continues on the next page (QEMU's rule): the
+  // block takes it, and ends after it, when that page is usable now; it
+  // then depends on both physical pages. Otherwise the block stops before
+  // it and the interpreter runs it (raising the fetch #PF with CR2 on the
+  // second page and EIP on the instruction).
+  uint32_t page2 = kNoPage2;
+  bool cut_at_page2 = false;
+  const uint8_t* bytes2 = nullptr;
+  if (gb.cut) {
+    const uint32_t start = gb.guest_bytes();        // the instruction's offset
+    const uint32_t in_page = to_page_end - start;   // its bytes on this page (< 15)
+    const uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(15, to_limit - start));
+    if (len > in_page) {
+      page2 = usable_page2(key.linear, key.phys);
+      if (page2 == kNoPage2) {
+        cut_at_page2 = true;
+      } else {
+        bytes2 = mem_.host_ptr_read(page2 << 12);
+        uint8_t buf[16];
+        std::memcpy(buf, bytes + start, in_page);
+        std::memcpy(buf + in_page, bytes2, len - in_page);
+        if (!builder_.append_straddler(buf, len, gb)) page2 = kNoPage2;  // invalid: the interpreter's #UD/#GP
+      }
+    }
+  }
+  if (gb.insns.empty()) return nullptr;  // miss_reason_: NoBlock
+  if (gb.insns.size() > fit_steps) {
+    miss_reason_ = InterpReason::DoesNotFit;
+    return nullptr;
+  }
+  miss_reason_ = InterpReason::Other;  // an emission failure (below)
 
   EmitOptions opt;
   opt.flat = key.mode & mode_bit::kFlat;
@@ -378,7 +445,14 @@ Block* DbtEngine::translate(const BlockKey& key, uint64_t fit_steps) {
     meta->key = key;
     meta->eip = eip;
     meta->guest_bytes = gb.guest_bytes();
-    meta->guest_code.assign(bytes, bytes + meta->guest_bytes);
+    meta->page2 = page2;
+    meta->cut_at_page2 = cut_at_page2;
+    if (page2 == kNoPage2) {
+      meta->guest_code.assign(bytes, bytes + meta->guest_bytes);
+    } else {
+      meta->guest_code.assign(bytes, bytes + to_page_end);
+      meta->guest_code.insert(meta->guest_code.end(), bytes2, bytes2 + (meta->guest_bytes - to_page_end));
+    }
     EmitResult er = emitter_->emit(gb, rt_, opt, cache_.next_code_address(), *meta);
     if (er.error == TranslateError::AssemblerError && er.failed_insn >= 0 && er.failed_insn < 64 &&
         !((opt.force_fallback >> er.failed_insn) & 1)) {
@@ -393,13 +467,14 @@ Block* DbtEngine::translate(const BlockKey& key, uint64_t fit_steps) {
     }
     meta->code = cache_.commit_code(er.code, er.code_size);
     meta->code_size = static_cast<uint32_t>(er.code_size);
-    const uint32_t page = key.phys >> 12;
-    if (!mem_.is_code_page(page)) {
+    for (const uint32_t page : {key.phys >> 12, page2}) {
+      if (page == kNoPage2 || mem_.is_code_page(page)) continue;
       const bool map_current = snapshot_.map_generation == mem_.map_generation();
       mem_.protect_code_page(page);
       tlb_->drop_writes_to(page);
       forget_own_map_change(map_current);
     }
+    if (page2 != kNoPage2) ++cache_.stats().two_page_blocks;
     Block* b = cache_.insert(std::move(meta));
     if (profile) profiler_->on_translated(*profile, *b);
     if (block_trace_) block_trace_(trace_block(*b));
@@ -516,7 +591,7 @@ DispatchUnit DbtEngine::dispatch_unit(uint64_t max_steps, bool may_end_slice) {
   if (needs_interpreter()) {
     pending_chain_ = nullptr;
     pending_ret_link_ = nullptr;  // an interrupt may come first: not the RET's target
-    return interpreter_step();
+    return interpreter_step(interpreter_reason());
   }
   // Near the end of a hard slice (deterministic clock) a new block may not
   // fit in the steps left: the interpreter then runs one instruction and
@@ -529,9 +604,10 @@ DispatchUnit DbtEngine::dispatch_unit(uint64_t max_steps, bool may_end_slice) {
   if (pending_chain_ && b && options_.chain_blocks) try_chain(*pending_chain_, *b);
   if (pending_indirect_ && b && options_.chain_blocks)
     add_indirect(*b);
-  if (pending_ret_link_ && b && options_.chain_blocks) {
+  if (pending_ret_link_ && b && b->page2 == kNoPage2 && options_.chain_blocks) {
     // The RET that left through ib_miss predicted this return address
     // (its tag matched): its CALL's link now leads to b, for this epoch.
+    // (Not to a two-page block: the link would skip its second page's check.)
     pending_ret_link_->code = b->code + b->checked_entry_offset;
     pending_ret_link_->epoch = ctx_->ret_epoch;
   }
@@ -544,7 +620,8 @@ DispatchUnit DbtEngine::dispatch_unit(uint64_t max_steps, bool may_end_slice) {
     return u;
   }
   if (!b && fetch_fault_.pending) return fetch_fault_step(std::exchange(fetch_fault_, {}));
-  if (!b || b->insn_count > max_steps) return interpreter_step();
+  if (!b) return interpreter_step(miss_reason_);
+  if (b->insn_count > max_steps) return interpreter_step(InterpReason::DoesNotFit);
   return run_block(b, max_steps);
 }
 
@@ -554,14 +631,18 @@ void DbtEngine::try_chain(ExitStub& from, Block& to) {
   const Block& src = *from.block;
   if (!src.valid || !to.valid || from.chained_to || from.target_eip != to.eip) return;
   if ((src.key.linear >> 12) != (to.key.linear >> 12) || (src.key.phys >> 12) != (to.key.phys >> 12)) return;
+  // A jump into a two-page block would skip the check of its second page
+  // (TranslationCache::lookup): the dispatcher's full lookup enters it.
+  if (to.page2 != kNoPage2) return;
   if (src.key.mode != to.key.mode || src.key.cs_base != to.key.cs_base || src.key.cs_limit != to.key.cs_limit)
     return;
   cache_.chain(from, to);
 }
 
-DispatchUnit DbtEngine::interpreter_step() {
+DispatchUnit DbtEngine::interpreter_step(InterpReason why) {
   DispatchUnit u;
   ++cache_.stats().interpreter_steps;
+  ++cache_.stats().interp_reasons[unsigned(why)];
   state_dirty_ = true;  // anything may have changed: a segment load, an interrupt, a mode switch
   u.step_result = interp_.step();
   u.steps = u.step_result == StepResult::Halted ? 0 : 1;
@@ -881,6 +962,12 @@ void DbtEngine::on_code_write(uint32_t pa, unsigned size) {
   const uint32_t page = pa >> 12;
   cache_.invalidate_range(pa, size ? size : 1);  // the drop hook clears the blocks' cache entries
   if (!cache_.page_has_blocks(page)) mem_.unprotect_code_page(page);
+  release_orphaned_pages();  // the other pages of two-page blocks
+}
+
+void DbtEngine::release_orphaned_pages() {
+  for (const uint32_t p : cache_.take_orphaned_pages())
+    if (!cache_.page_has_blocks(p)) mem_.unprotect_code_page(p);
 }
 
 }  // namespace popek::dbt

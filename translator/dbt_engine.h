@@ -182,7 +182,15 @@ class DbtEngine {
     return state_dirty_ || ((cpu_.eflags ^ synced_eflags_) & (flag::AC | flag::VM));
   }
   Block* translate(const BlockKey& key, uint64_t fit_steps);
-  DispatchUnit interpreter_step();
+  DispatchUnit interpreter_step(InterpReason why);
+  InterpReason interpreter_reason() const;  // why needs_interpreter() holds
+  InterpReason miss_reason_ = InterpReason::Other;  // why find_or_translate() returned null
+  // The physical page number the linear page after `linear`'s maps to now,
+  // if a block may hold code from it (present and accessed for a fetch at
+  // the current CPL, RAM or ROM, not the page of `phys` itself); else
+  // kNoPage2. No side effects (Mmu::peek).
+  uint32_t usable_page2(uint32_t linear, uint32_t phys) const;
+  void release_orphaned_pages();  // unprotects TranslationCache::take_orphaned_pages()
   DispatchUnit run_block(Block* b, uint64_t max_steps);
   void sync_state();  // sync_mmu() and the segment table and mode key, unconditionally
   void sync_mmu();    // TLB flush on MMU changes (CR0/CR3/CR4, CPL, A20, memory map)

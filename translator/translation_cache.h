@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "decoder/decoder.h"
@@ -105,6 +106,9 @@ struct ReturnLink {
 };
 static_assert(offsetof(ReturnLink, code) == 0 && offsetof(ReturnLink, epoch) == 8);
 
+// Block::page2 when the block holds bytes of one page only.
+constexpr uint32_t kNoPage2 = 0xffffffffu;
+
 struct Block {
   BlockKey key;
   uint32_t eip = 0;             // guest EIP of the first instruction
@@ -116,6 +120,18 @@ struct Block {
   // Offset in `code` of the checked entry, the lookup cache's way in: it
   // runs the block only if r9 holds its tag (lookup_tag: mode << 32 | EIP).
   uint32_t checked_entry_offset = 0;
+  // A block whose last instruction continues on the next linear page holds
+  // bytes of two physical pages: page2 is the second one's page number (the
+  // key's phys names the first). It runs only while the next linear page
+  // still maps there (TranslationCache::lookup), it is in both pages' SMC
+  // index, and it is entered only through the dispatcher's full lookup:
+  // never chained into, never in the front or lookup cache (their entries
+  // die with the first page's mapping only).
+  uint32_t page2 = kNoPage2;
+  // The block stopped before such an instruction because the next page was
+  // not usable (not present, not yet accessed, not RAM): a lookup replaces
+  // it once the page is.
+  bool cut_at_page2 = false;
   bool valid = true;
   std::unique_ptr<FallbackSite[]> sites;
   uint32_t site_count = 0;
@@ -130,10 +146,27 @@ struct Block {
   uint32_t profile_bytes = 0;              // --profile: host bytes of the counting code in it
 };
 
+// Why the dispatcher let the interpreter take a step (DbtStats::interp_reasons).
+enum class InterpReason : uint8_t {
+  Halted,        // HLT: waiting for an interrupt
+  Interrupt,     // an interrupt or NMI is deliverable
+  Shadow,        // the STI / MOV SS interrupt shadow
+  TrapFlag,      // EFLAGS.TF or RF
+  Breakpoint,    // DR7 arms an instruction breakpoint
+  FetchFault,    // the fetch of the first byte faults (the interpreter delivers it)
+  NotRam,        // code in MMIO or unmapped memory
+  NoBlock,       // the first instruction cannot start a block (CS limit, undecodable, page end)
+  DoesNotFit,    // the block is longer than the steps left in the slice
+  Other,
+};
+constexpr unsigned kInterpReasons = 10;
+const char* to_string(InterpReason r);
+
 struct DbtStats {
   uint64_t lookups = 0, hits = 0, misses = 0;
   uint64_t front_hits = 0;  // hits in the dispatcher's front cache (no fetch translation, no key index)
   uint64_t blocks_translated = 0, guest_insns_translated = 0, host_bytes = 0;
+  uint64_t two_page_blocks = 0;  // blocks whose last instruction continues on the next page
   uint64_t chain_patches = 0, chain_unpatches = 0, unchained_exits = 0;
   uint64_t indirect_hits = 0, indirect_misses = 0;
   uint64_t return_predictions = 0;  // RETs that went to their CALL's return link (not counted above)
@@ -142,6 +175,8 @@ struct DbtStats {
   uint64_t smc_invalidations = 0, flushes = 0;
   uint64_t fallbacks = 0;          // guest instructions run by the interpreter from blocks
   uint64_t interpreter_steps = 0;  // steps the dispatcher gave to the interpreter
+  // Why the dispatcher gave them (InterpReason), for --stats.
+  uint64_t interp_reasons[10] = {};
   uint64_t tlb_fills = 0, tlb_fill_failures = 0, tlb_flushes = 0;
   uint64_t tlb_page_flushes = 0;   // single-page invalidations (INVLPG, page faults)
   uint64_t retired_native = 0;     // guest instructions retired by host code
@@ -209,8 +244,14 @@ class TranslationCache {
   const CodeRegion& region() const { return region_; }
   WxMode wx_mode() const { return region_.mode(); }
 
-  // Finds a valid block; counts the lookup.
-  Block* lookup(const BlockKey& key);
+  // Finds a valid block; counts the lookup. A block that depends on the
+  // next linear page (Block::page2, cut_at_page2) is returned only if
+  // `page2(ctx)` (the physical page that page maps to now, usable for code,
+  // or kNoPage2; called at most once) says it still fits; otherwise it is
+  // discarded (its pages may become orphaned, see take_orphaned_pages) and
+  // the lookup misses.
+  using Page2Probe = uint32_t (*)(void* ctx);
+  Block* lookup(const BlockKey& key, Page2Probe page2 = nullptr, void* ctx = nullptr);
   // Adds a translated block to the index and the page index.
   Block* insert(std::unique_ptr<Block> block);
   // Called with each block as it is invalidated (invalidate_page,
@@ -243,6 +284,10 @@ class TranslationCache {
   bool page_has_blocks(uint32_t phys_page) const;
   // Physical pages that hold blocks.
   std::vector<uint32_t> code_pages() const;
+  // Pages whose last block went because a two-page block was invalidated
+  // through its other page or discarded by lookup, since the last call: the
+  // owner unprotects them (invalidate_range's own page is the caller's).
+  std::vector<uint32_t> take_orphaned_pages() { return std::exchange(orphaned_, {}); }
   // Drops every block and empties the block area.
   void flush();
   size_t block_count() const { return live_blocks_; }
@@ -274,11 +319,17 @@ class TranslationCache {
     std::vector<Block*> blocks;
     uint64_t code_bits[64] = {};
     uint32_t data_write_bytes = 0;
-    void mark(const Block& b);
+    void mark(const Block& b, uint32_t page);  // b's bytes on physical page `page`
     bool overlaps(uint32_t offset, uint32_t len) const;
   };
-  void drop(Block* b);  // invalidates one block (unlink, unchain); the page index is the caller's
+  // Invalidates one block (unlink, unchain). The page index of `listed_page`
+  // is the caller's; a two-page block also leaves the other page's index.
+  void drop(Block* b, uint32_t listed_page);
+  void detach(Block* b, uint32_t phys_page);  // removes b from a page's index
+  // The bytes [first, end) of b on physical page `page` (empty if none).
+  static std::pair<uint32_t, uint32_t> range_on(const Block& b, uint32_t page);
   std::unordered_map<uint32_t, CodePage> by_page_;
+  std::vector<uint32_t> orphaned_;  // see take_orphaned_pages()
   DropHook drop_hook_ = nullptr;
   void* drop_hook_ctx_ = nullptr;
   size_t live_blocks_ = 0;
