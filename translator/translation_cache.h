@@ -313,8 +313,8 @@ class TranslationCache {
   uint8_t* end_;
   std::vector<std::unique_ptr<Block>> blocks_;  // owned until the next flush
   BlockIndex index_;  // the valid blocks by key
-  // The valid blocks that start on a physical page (a block never spans
-  // two) and the bytes they cover, one bit per byte.
+  // The valid blocks with bytes on a physical page (a two-page block is
+  // listed under both) and the bytes they cover there, one bit per byte.
   struct CodePage {
     std::vector<Block*> blocks;
     uint64_t code_bits[64] = {};
