@@ -47,14 +47,7 @@ main32:
         mov dword [FA], MA
         mov dword [FB], MB
         mov dword [FC], 0x12345678
-        mov eax, PD
-        mov cr3, eax
-        mov eax, cr4
-        or eax, 0x10                    ; PSE
-        mov cr4, eax
-        mov eax, cr0
-        or eax, 0x80000000
-        mov cr0, eax
+        PAGING_ON_PSE PD, 0x80000000    ; PG
         jmp .flush
 .flush:
         CHECK [PG(1)], MA, "read through a 4 KiB mapping"

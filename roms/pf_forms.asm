@@ -72,14 +72,7 @@ main32:
         mov dword [PTE(1)], FA|7
         mov dword [PTE(2)], FB|5
         mov dword [PTE(4)], FS_|3
-        mov eax, PD
-        mov cr3, eax
-        mov eax, cr4
-        or eax, 0x10                                ; PSE
-        mov cr4, eax
-        mov eax, cr0
-        or eax, 0x80010000                          ; PG, WP
-        mov cr0, eax
+        PAGING_ON_PSE PD, 0x80010000                ; PG, WP
 
         mov dword [PASSES], 2
 .pass:  call supervisor_forms

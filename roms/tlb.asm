@@ -87,14 +87,7 @@ main32:
         mov byte [FCODE1], 0xB8
         mov dword [FCODE1+1], CODE1
         mov byte [FCODE1+5], 0xC3
-        mov eax, PD
-        mov cr3, eax
-        mov eax, cr4
-        or eax, 0x10                    ; PSE
-        mov cr4, eax
-        mov eax, cr0
-        or eax, 0x80000000              ; PG, WP=0
-        mov cr0, eax
+        PAGING_ON_PSE PD, 0x80000000    ; PG, WP=0
         jmp .on
 .on:    PRINTLN "paging on"
 
