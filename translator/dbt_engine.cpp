@@ -306,6 +306,10 @@ bool DbtEngine::interrupt_deliverable() const {
   return (cpu_.eflags & flag::IF) && interp_.intc && interp_.intc->intr_pending();
 }
 
+// Why the next instruction must go to the interpreter whatever the cache
+// holds, or InterpReason::Other when translated code may run it. Armed
+// DR0-DR3 breakpoints (DR7 L0-3/G0-3) are matched by the interpreter's
+// step loop only, so translated code does not run then.
 InterpReason DbtEngine::interpreter_reason() const {
   if (cpu_.halted) return InterpReason::Halted;
   if (cpu_.inhibit_irq) return InterpReason::Shadow;
@@ -313,13 +317,6 @@ InterpReason DbtEngine::interpreter_reason() const {
   if (cpu_.dr[7] & 0xff) return InterpReason::Breakpoint;
   if (interrupt_deliverable()) return InterpReason::Interrupt;
   return InterpReason::Other;
-}
-
-bool DbtEngine::needs_interpreter() const {
-  // Armed DR0-DR3 breakpoints (DR7 L0-3/G0-3) are matched by the
-  // interpreter's step loop only, so translated code does not run then.
-  return cpu_.halted || cpu_.inhibit_irq || (cpu_.eflags & (flag::TF | flag::RF)) || (cpu_.dr[7] & 0xff) ||
-         interrupt_deliverable();
 }
 
 // ---------------------------------------------------------------- translation
@@ -588,10 +585,10 @@ DispatchUnit DbtEngine::dispatch_unit(uint64_t max_steps, bool may_end_slice) {
   if (derived_stale()) sync_state();
   else sync_mmu();
   if (max_steps == 0) return {};
-  if (needs_interpreter()) {
+  if (const InterpReason why = interpreter_reason(); why != InterpReason::Other) {
     pending_chain_ = nullptr;
     pending_ret_link_ = nullptr;  // an interrupt may come first: not the RET's target
-    return interpreter_step(interpreter_reason());
+    return interpreter_step(why);
   }
   // Near the end of a hard slice (deterministic clock) a new block may not
   // fit in the steps left: the interpreter then runs one instruction and
@@ -651,8 +648,8 @@ DispatchUnit DbtEngine::interpreter_step(InterpReason why) {
 }
 
 // What Interpreter::step() would do at CS:EIP: the dispatcher only gets
-// here when the step would execute the instruction (needs_interpreter() is
-// false), and its fetch faults on the same first byte with the same access.
+// here when the step would execute the instruction (interpreter_reason() is
+// Other), and its fetch faults on the same first byte with the same access.
 DispatchUnit DbtEngine::fetch_fault_step(const PendingPageFault& f) {
   DispatchUnit u;
   DbtStats& st = cache_.stats();

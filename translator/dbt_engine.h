@@ -152,7 +152,6 @@ class DbtEngine {
   MmuSnapshot mmu_snapshot() const;
 
   void init();
-  bool needs_interpreter() const;
   bool interrupt_deliverable() const;
   uint32_t intr_line() const;  // the interrupt controller's INTR, whatever IF says
   uint16_t mode_key() const;  // computed from CpuState; mode_ holds it after sync_state()
@@ -183,7 +182,7 @@ class DbtEngine {
   }
   Block* translate(const BlockKey& key, uint64_t fit_steps);
   DispatchUnit interpreter_step(InterpReason why);
-  InterpReason interpreter_reason() const;  // why needs_interpreter() holds
+  InterpReason interpreter_reason() const;  // Other: translated code may run
   InterpReason miss_reason_ = InterpReason::Other;  // why find_or_translate() returned null
   // The physical page number the linear page after `linear`'s maps to now,
   // if a block may hold code from it (present and accessed for a fetch at
